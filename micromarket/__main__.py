@@ -1,0 +1,3 @@
+from micromarket.cli import main
+
+main()

@@ -1,0 +1,24 @@
+"""The REST API at /api/v1: every app's router, one auth policy, problem+json errors."""
+
+from ninja import NinjaAPI
+
+from micromarket.accounts.api import router as accounts_router
+from micromarket.accounts.auth import api_auth
+from micromarket.core.api import install_problem_handlers
+
+api = NinjaAPI(
+    title="micromarket API",
+    version="1",
+    description=(
+        "Authenticate with your browser session (send the CSRF token as X-CSRFToken on writes) "
+        "or a personal access token: `Authorization: Bearer mm_…`. Errors are RFC 9457 "
+        "problem+json with a stable `code`. Lists take `limit` and `offset` and answer "
+        "`{items, count, limit, offset, next, previous}`."
+    ),
+    urls_namespace="api",
+    auth=api_auth,
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_problem_handlers(api)
+api.add_router("/", accounts_router)
