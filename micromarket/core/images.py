@@ -77,13 +77,12 @@ def image_normalise(
                 img.save(out, format="WEBP", quality=85, method=4)
     except ValidationFailed:
         raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        SyntaxError,
-        ValueError,
-    ) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValidationFailed(
+            "That image has too many pixels; the limit is 40 megapixels.",
+            field=field,
+            code="image_too_large",
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise not_an_image from exc
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.webp")
