@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -9,6 +10,11 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
 
 
 class Command(BaseCommand):
@@ -20,9 +26,14 @@ class Command(BaseCommand):
     def handle(self, *args, addrport: str, **options):
         python = [sys.executable, "-m", "micromarket"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Each child leads its own process group, so stopping it also stops what it started
+        # (runserver's autoreloader runs the server in a grandchild process).
         children = {
-            "web": subprocess.Popen([*python, "runserver", addrport], env=env),  # noqa: S603
-            "worker": subprocess.Popen([*python, "worker"], env=env),  # noqa: S603
+            name: subprocess.Popen(cmd, env=env, start_new_session=True)  # noqa: S603
+            for name, cmd in (
+                ("web", [*python, "runserver", addrport]),
+                ("worker", [*python, "worker"]),
+            )
         }
         self.stdout.write(
             self.style.SUCCESS(f"micromarket is running at http://{addrport}/ — Ctrl-C stops it.")
@@ -32,6 +43,8 @@ class Command(BaseCommand):
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)
+        signal.signal(signal.SIGINT, stop)
         exit_code = 0
         try:
             while True:
@@ -46,14 +59,12 @@ class Command(BaseCommand):
             pass
         finally:
             for proc in children.values():
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGINT)
+                _signal_group(proc, signal.SIGTERM)
             deadline = time.monotonic() + 10
             for proc in children.values():
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                _signal_group(proc, signal.SIGKILL)
             self.stdout.write("micromarket stopped.")
         if exit_code:
             sys.exit(exit_code)
