@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-export DJANGO_SETTINGS_MODULE ?= micromarket.settings.development
 
 .PHONY: help run test test-postgres test-browser check lint fmt lock demo migrate clean
 
