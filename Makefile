@@ -36,16 +36,16 @@ demo: migrate
 	$(BIN)/micromarket demo
 
 test: $(INSTALLED)
-	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=micromarket.settings.test $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
 test-postgres: $(INSTALLED)
 	bash scripts/ensure-postgres.sh
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/micromarket} \
-		$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+		DJANGO_SETTINGS_MODULE=micromarket.settings.test $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
 test-browser: $(INSTALLED)
 	bash scripts/ensure-chromium.sh
-	$(BIN)/pytest -m browser $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=micromarket.settings.test $(BIN)/pytest -m browser $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -23,7 +23,17 @@ class BearerTokenAuth(HttpBearer):
 class ActiveSessionAuth(SessionAuth):
     """The signed-in browser session; unsafe methods need the CSRF token (X-CSRFToken)."""
 
+    def _get_key(self, request: HttpRequest):
+        # Without a session cookie there is no session to forge a request with, so no CSRF
+        # check: answering "not me" lets the bearer token authenticator try. (Ninja's check
+        # would otherwise refuse every cookieless token write with 403 before it ran.)
+        if not request.COOKIES.get(self.param_name):
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key):
+        if not key:
+            return None
         user = super().authenticate(request, key)
         if user is not None and getattr(user, "deleted_at", None) is not None:
             return None
