@@ -16,16 +16,16 @@ item), because a crash between claiming and finishing means the next period pick
 
 from __future__ import annotations
 
-import importlib
 import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from micromarket.core.discovery import app_modules
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +63,7 @@ def registered_jobs() -> list[Job]:
 
 def autodiscover() -> None:
     """Import ``<app>.jobs`` for every micromarket app, which registers its jobs."""
-    for config in apps.get_app_configs():
-        if config.name.startswith("micromarket."):
-            try:
-                importlib.import_module(f"{config.name}.jobs")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.jobs":
-                    raise
+    app_modules("jobs")
 
 
 def _claim(job: Job, now: datetime) -> bool:

@@ -6,23 +6,11 @@ print, e.g. logins); they run in INSTALLED_APPS order, so later apps can rely on
 
 from __future__ import annotations
 
-import importlib
-
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-
-def demo_modules():
-    for config in apps.get_app_configs():
-        if not config.name.startswith("micromarket."):
-            continue
-        try:
-            yield importlib.import_module(f"{config.name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.demo":
-                raise
+from micromarket.core.discovery import app_modules
 
 
 class Command(BaseCommand):
@@ -50,7 +38,7 @@ class Command(BaseCommand):
             )
         skip = if_empty and get_user_model().objects.exists()
         lines: list[str] = []
-        modules = list(demo_modules())
+        modules = app_modules("demo")
         for index, module in enumerate(modules, start=1):
             label = module.__name__.split(".")[-2]
             if not skip:
