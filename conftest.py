@@ -35,9 +35,3 @@ def _media_and_cache_isolation(settings, tmp_path):
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def mailoutbox_after_commit(django_capture_on_commit_callbacks, mailoutbox):
-    """Run on-commit callbacks (which enqueue email tasks) so ``mailoutbox`` fills up."""
-    return mailoutbox

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from micromarket.accounts import selectors, services
@@ -82,7 +82,7 @@ def tokens_create(request, payload: TokenIn):
     token, raw = services.token_create(
         user=request.auth, name=payload.name, expires_in_days=payload.expires_in_days
     )
-    return 201, {**TokenOut.from_orm(token).dict(), "token": raw}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": raw})
 
 
 @router.delete(
@@ -92,7 +92,7 @@ def tokens_create(request, payload: TokenIn):
 )
 def tokens_revoke(request, token_id: int):
     services.token_revoke(user=request.auth, token_id=token_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(

@@ -64,6 +64,11 @@ class LoginForm(AuthenticationForm):
         "inactive": "This account is closed.",
     }
 
+    def clean_username(self) -> str:
+        # Lowercase before authenticate(): django-axes counts failures per username as given,
+        # so Ann@… and ann@… must be the same name or each spelling gets 5 fresh guesses.
+        return self.cleaned_data["username"].lower()
+
 
 class CodeForm(forms.Form):
     token = forms.CharField(

@@ -18,7 +18,8 @@ class UserManager(BaseUserManager["User"]):
             raise ValueError("An email address is required")
         user = self.model(email=self.normalize_email(email).lower(), **fields)
         user.set_password(password)
-        user.full_clean(exclude=["password"])
+        # Field checks here; uniqueness is the database's job (a race raises IntegrityError).
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
         user.save(using=self._db)
         return user
 

@@ -244,7 +244,8 @@ def _clean_shop_fields(*, name: str, tagline: str, description: str) -> tuple[st
         raise ValidationFailed("Give your shop a name of at least 2 characters.", field="name")
     if len(name) > 80:
         raise ValidationFailed("Use at most 80 characters.", field="name")
-    if not slugify(name):
+    # Letters in any script count (京都, Москва); a name with no ASCII ones gets the slug "shop".
+    if not any(ch.isalnum() for ch in name):
         raise ValidationFailed("Use some letters or digits in the name.", field="name")
     tagline = " ".join((tagline or "").split())
     if len(tagline) > 160:
