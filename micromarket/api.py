@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from micromarket.accounts.api import router as accounts_router
 from micromarket.accounts.auth import api_auth
+from micromarket.catalog.api import router as catalog_router
 from micromarket.core.api import install_problem_handlers
 
 api = NinjaAPI(
@@ -22,3 +23,4 @@ api = NinjaAPI(
 )
 install_problem_handlers(api)
 api.add_router("/", accounts_router)
+api.add_router("/", catalog_router)

@@ -18,6 +18,7 @@ handler500 = "micromarket.core.views.server_error"
 urlpatterns = [
     path("", include("micromarket.core.urls")),
     path("", include("micromarket.accounts.urls")),
+    path("", include("micromarket.catalog.urls")),
     path("api/v1/", api.urls),
     path("admin/login/", RedirectView.as_view(url="/accounts/login/?next=/admin/")),
     path("admin/", admin.site.urls),

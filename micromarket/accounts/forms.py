@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
-from babel.numbers import get_currency_name, list_currencies
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from micromarket.core.emails import email_send_after_commit
-
-COMMON_CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "INR", "BRL", "MXN", "JPY", "CHF"]
-
-
-def currency_choices() -> list[tuple[str, str]]:
-    rest = sorted(set(list_currencies()) - set(COMMON_CURRENCIES))
-    return [(c, f"{c} — {get_currency_name(c, locale='en')}") for c in COMMON_CURRENCIES + rest]
-
-
-def timezone_choices() -> list[tuple[str, str]]:
-    return [(tz, tz.replace("_", " ")) for tz in sorted(zoneinfo.available_timezones())]
+from micromarket.core.forms import currency_choices, timezone_choices
 
 
 class SignUpForm(forms.Form):

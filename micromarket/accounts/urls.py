@@ -57,5 +57,4 @@ urlpatterns = [
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("settings/shop/", views.shop_settings, name="shop_settings"),
     path("sell/", views.become_seller, name="become_seller"),
-    path("shops/<slug:slug>/", views.shop_detail, name="shop"),
 ]

@@ -338,7 +338,7 @@ def token_revoke(request, token_id: int):
 def become_seller(request):
     shop = selectors.shop_for_user(user=request.user)
     if shop is not None:
-        return redirect("accounts:shop", slug=shop.slug)
+        return redirect("catalog:shop", slug=shop.slug)
     form = ShopForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -347,7 +347,7 @@ def become_seller(request):
             form_add_domain_error(form, exc)
         else:
             messages.success(request, f"Your shop “{shop.name}” is open.")
-            return redirect("accounts:shop", slug=shop.slug)
+            return redirect("catalog:shop", slug=shop.slug)
     return render(request, "accounts/become_seller.html", {"form": form})
 
 
@@ -365,23 +365,11 @@ def shop_settings(request):
                 form_add_domain_error(form, exc)
             else:
                 messages.success(request, "Your shop is saved.")
-                return redirect("accounts:shop", slug=shop.slug)
+                return redirect("catalog:shop", slug=shop.slug)
     else:
         form = ShopForm(
             initial={"name": shop.name, "tagline": shop.tagline, "description": shop.description}
         )
     return render(
         request, "accounts/settings_shop.html", {"form": form, "shop": shop, "tab": "shop"}
-    )
-
-
-def shop_detail(request, slug: str):
-    try:
-        shop = selectors.shop_get_public(slug=slug)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-    return render(
-        request,
-        "accounts/shop_detail.html",
-        {"shop": shop, "seller": shop.owner, "is_owner": shop.owner_id == request.user.pk},
     )

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "ninja",
     "micromarket.core",
     "micromarket.accounts",
+    "micromarket.catalog",
 ]
 
 MIDDLEWARE = [
