@@ -20,6 +20,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from micromarket.accounts.models import ApiToken, Shop, User
+from micromarket.catalog import services as catalog_services
 from micromarket.core.emails import email_send_after_commit
 from micromarket.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from micromarket.core.images import image_normalise
@@ -293,8 +294,11 @@ def shop_update(*, user: User, name: str, tagline: str = "", description: str = 
     shop = Shop.objects.select_for_update().filter(owner=user).first()
     if shop is None:
         raise NotFound("You do not have a shop yet.")
+    renamed = shop.name != name
     shop.name, shop.tagline, shop.description = name, tagline, description
     shop.save(update_fields=["name", "tagline", "description"])
+    if renamed:
+        catalog_services.shop_offers_reindex(shop_id=shop.pk)
     return shop
 
 
@@ -446,6 +450,7 @@ def account_delete(*, user: User, password: str) -> None:
     avatar_name = user.avatar.name if user.avatar else ""
     storage = user.avatar.storage
     Shop.objects.filter(owner=user).update(is_active=False, tagline="", description="")
+    catalog_services.seller_offers_withdraw(seller=user, reason="The seller closed their account.")
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()

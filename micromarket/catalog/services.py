@@ -912,3 +912,37 @@ def offer_transition(*, offer_id: int, actor, action: str, reason: str = "") -> 
     _event(offer, actor=actor, action=action, from_status=previous, to_status=target, reason=reason)
     search.offer_index_sync(offer_id=offer.pk)
     return offer
+
+
+# --- reactions to account changes (called by accounts.services) -----------------------------
+
+
+def shop_offers_reindex(*, shop_id: int) -> None:
+    """After a shop rename: its offers are found by the new name."""
+    search.shop_index_sync(shop_id=shop_id)
+
+
+def seller_offers_withdraw(*, seller, reason: str) -> int:
+    """Archive every offer of a closing account; returns how many were withdrawn."""
+    withdrawn = 0
+    for offer_id in (
+        Offer.objects.filter(seller=seller)
+        .exclude(status=Status.ARCHIVED)
+        .values_list("pk", flat=True)
+    ):
+        offer = Offer.objects.select_for_update().get(pk=offer_id)
+        previous = offer.status
+        offer.status = Status.ARCHIVED
+        offer.updated_at = timezone.now()
+        offer.save(update_fields=["status", "updated_at"])
+        _event(
+            offer,
+            actor=None,
+            action="withdraw",
+            from_status=previous,
+            to_status=Status.ARCHIVED,
+            reason=reason,
+        )
+        search.offer_index_sync(offer_id=offer.pk)
+        withdrawn += 1
+    return withdrawn

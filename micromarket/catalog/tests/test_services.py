@@ -349,3 +349,25 @@ def test_download_links_are_personal_and_expire(time_machine):
     time_machine.move_to(timezone.now() + timedelta(hours=25))
     with pytest.raises(ValidationFailed, match="expired"):
         services.digital_file_from_token(token=token, user=offer.seller)
+
+
+def test_renaming_a_shop_makes_its_offers_findable_by_the_new_name():
+    from micromarket.accounts import services as account_services
+    from micromarket.catalog import search
+
+    offer = make_offer(publish=True)
+    account_services.shop_update(user=offer.seller, name="Quokka Design Studio")
+    found = search.search(search.SearchQuery(text="quokka"))
+    assert found.offer_ids == [offer.pk]
+
+
+def test_closing_an_account_withdraws_its_offers():
+    from micromarket.accounts import services as account_services
+    from micromarket.accounts.tests.factories import DEFAULT_PASSWORD
+    from micromarket.catalog import search
+
+    offer = make_offer(publish=True, title="Axolotl themed logo design")
+    account_services.account_delete(user=offer.seller, password=DEFAULT_PASSWORD)
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.ARCHIVED
+    assert search.search(search.SearchQuery(text="axolotl")).offer_ids == []
