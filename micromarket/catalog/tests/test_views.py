@@ -177,3 +177,21 @@ def test_moderation_queue_is_for_operators_only(client):
     response = client.get("/ops/moderation/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("kind", ["service", "experience", "rental", "task", "digital", "physical"])
+def test_every_kind_has_a_new_offer_form_and_an_edit_form(client, kind):
+    offer = make_offer(kind=kind)
+    client.force_login(offer.seller)
+    assert client.get(f"/sell/offers/new/{kind}/").status_code == 200
+    page = client.get(f"/sell/offers/{offer.pk}/edit/")
+    assert page.status_code == 200
+    assert offer.title in page.text
+
+
+def test_editing_a_gig_keeps_its_prices(client):
+    offer = make_offer(kind="service")
+    client.force_login(offer.seller)
+    page = client.get(f"/sell/offers/{offer.pk}/edit/")
+    assert 'value="50.00"' in page.text  # 5000 cents shown as 50.00
+    assert 'value="150.00"' in page.text
