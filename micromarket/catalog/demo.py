@@ -90,6 +90,14 @@ def _gig(
 OFFERS: dict[str, list[dict]] = {
     "maria": [
         _gig(
+            "I will create a month of Instagram posts for your café",
+            "social-media-content",
+            "EUR",
+            ["instagram", "social media", "content"],
+            ("12 posts", 15000, 7, 1, ["12 designed posts", "Captions"]),
+            ("20 posts", 23000, 10, 2, ["20 designed posts", "Captions", "Stories"]),
+        ),
+        _gig(
             "I will design a modern minimalist logo for your brand",
             "logo-brand-design",
             "EUR",
@@ -127,6 +135,14 @@ OFFERS: dict[str, list[dict]] = {
     ],
     "kwame": [
         _gig(
+            "I will teach you Python in one-to-one online lessons",
+            "tutoring",
+            "USD",
+            ["python", "lessons", "programming"],
+            ("One hour", 4000, 1, 0, ["60-minute video call", "Exercises"]),
+            ("Five hours", 18000, 14, 0, ["5 × 60 minutes", "Code reviews"]),
+        ),
+        _gig(
             "I will build a Django web app with tests",
             "web-app-development",
             "USD",
@@ -162,6 +178,14 @@ OFFERS: dict[str, list[dict]] = {
         },
     ],
     "aiko": [
+        _gig(
+            "I will teach you conversational Japanese online",
+            "languages",
+            "JPY",
+            ["japanese", "language lessons", "conversation"],
+            ("Trial", 2500, 1, 0, ["30-minute lesson"]),
+            ("Monthly", 20000, 30, 0, ["8 × 45-minute lessons", "Notes after each lesson"]),
+        ),
         {
             "kind": "experience",
             "title": "Gion and Higashiyama back-streets walking tour",
@@ -257,6 +281,44 @@ OFFERS: dict[str, list[dict]] = {
     ],
     "sam": [
         {
+            "kind": "rental",
+            "title": "Cargo bike for moving day, by the hour",
+            "category": "cars-bikes",
+            "currency": "GBP",
+            "tags": ["cargo bike", "moving", "bike"],
+            "place_name": "Manchester, UK",
+            "latitude": 53.4839,
+            "longitude": -2.2446,
+            "details": {
+                "unit": "hour",
+                "price_per_unit": 900,
+                "min_units": 2,
+                "max_units": 10,
+                "security_deposit": 10000,
+                "cancellation_policy": "flexible",
+                "instant_booking": True,
+            },
+        },
+        {
+            "kind": "rental",
+            "title": "Hot desk in a quiet Ancoats workshop",
+            "category": "desks-workspaces",
+            "currency": "GBP",
+            "tags": ["desk", "coworking", "ancoats"],
+            "place_name": "Manchester, UK",
+            "latitude": 53.4831,
+            "longitude": -2.2266,
+            "details": {
+                "unit": "day",
+                "price_per_unit": 1500,
+                "min_units": 1,
+                "max_units": 20,
+                "security_deposit": 0,
+                "cancellation_policy": "strict",
+                "instant_booking": True,
+            },
+        },
+        {
             "kind": "task",
             "title": "Flat-pack furniture assembly (IKEA and others)",
             "category": "handyman-assembly",
@@ -310,6 +372,22 @@ OFFERS: dict[str, list[dict]] = {
         },
     ],
     "lena": [
+        {
+            "kind": "physical",
+            "title": "Vintage 1970s East German coffee set",
+            "category": "collectibles",
+            "currency": "EUR",
+            "tags": ["vintage", "coffee set", "ddr"],
+            "place_name": "Leipzig, Germany",
+            "latitude": 51.3397,
+            "longitude": 12.3731,
+            "details": {
+                "price": 6500,
+                "stock": 1,
+                "processing_days": 2,
+                "shipping": [{"country": "DE", "price": 690}, {"country": "AT", "price": 1290}],
+            },
+        },
         {
             "kind": "physical",
             "title": "Hand-thrown stoneware mug, speckled glaze",
@@ -374,6 +452,36 @@ OFFERS: dict[str, list[dict]] = {
         },
     ],
     "priya": [
+        {
+            "kind": "digital",
+            "title": "Bookkeeping for freelancers: a 2-hour video course",
+            "category": "online-courses",
+            "currency": "USD",
+            "tags": ["bookkeeping", "course", "freelancer"],
+            "details": {"price": 4900},
+        },
+        {
+            "kind": "experience",
+            "title": "Small-business budgeting workshop in Austin",
+            "category": "tutoring",
+            "currency": "USD",
+            "tags": ["budgeting", "workshop", "austin"],
+            "place_name": "Austin, Texas, USA",
+            "latitude": 30.2672,
+            "longitude": -97.7431,
+            "details": {
+                "meeting_point": "East Austin library, meeting room B",
+                "sessions": [
+                    {
+                        "starts_at": _future(d, 18),
+                        "duration_minutes": 120,
+                        "capacity": 15,
+                        "price_per_person": 3500,
+                    }
+                    for d in (6, 20)
+                ],
+            },
+        },
         {
             "kind": "digital",
             "title": "Freelancer budget planner for Notion",
