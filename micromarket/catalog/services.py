@@ -669,6 +669,13 @@ def offer_duplicate(*, offer_id: int, actor) -> Offer:
 # --- images and files -----------------------------------------------------------------------
 
 
+def _delete_stored_file_if_unused(field_file, other_users) -> None:
+    """Remove the stored file after commit unless another row (a duplicate offer) uses it."""
+    if not other_users.exists():
+        name, storage = field_file.name, field_file.storage
+        transaction.on_commit(lambda: storage.delete(name))
+
+
 @transaction.atomic
 def offer_image_add(*, offer_id: int, actor, upload, alt_text: str = "") -> OfferImage:
     offer = _own_offer_for_update(offer_id=offer_id, actor=actor)
@@ -696,10 +703,8 @@ def offer_image_remove(*, offer_id: int, actor, image_id: int) -> None:
     image = offer.images.filter(pk=image_id).first()
     if image is None:
         raise NotFound("There is no such image.")
-    name, storage = image.image.name, image.image.storage
     image.delete()
-    if not OfferImage.objects.filter(image=name).exists():  # duplicates may share the file
-        transaction.on_commit(lambda: storage.delete(name))
+    _delete_stored_file_if_unused(image.image, OfferImage.objects.filter(image=image.image.name))
     for position, remaining in enumerate(offer.images.all()):
         if remaining.position != position:
             OfferImage.objects.filter(pk=remaining.pk).update(position=position)
@@ -745,10 +750,8 @@ def digital_file_remove(*, offer_id: int, actor, file_id: int) -> None:
     item = offer.files.filter(pk=file_id).first()
     if item is None:
         raise NotFound("There is no such file.")
-    name, storage = item.file.name, item.file.storage
     item.delete()
-    if not DigitalFile.objects.filter(file=name).exists():  # duplicates may share the file
-        transaction.on_commit(lambda: storage.delete(name))
+    _delete_stored_file_if_unused(item.file, DigitalFile.objects.filter(file=item.file.name))
 
 
 def digital_file_token(*, file_id: int, user_id: int, ttl: timedelta) -> str:
