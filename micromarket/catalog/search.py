@@ -96,6 +96,11 @@ values: call ``offer_index_set_reputation`` when an offer's rating changes and
 that stays in the index.
 """
 
+# Every statement here is assembled from constants, model metadata and placeholders: user
+# input only ever travels as a query parameter (and is reduced to letters and digits before it
+# reaches FTS5 or websearch_to_tsquery). Hence the blanket S608 exemption.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 import json
@@ -131,7 +136,8 @@ __all__ = [
 
 RAW_CAP = 1500  # newest text matches examined per query
 TITLE_CAP = 300  # newest title-only matches added to them
-BROWSE_CAP = 1000  # newest offers ranked when there is no text
+BROWSE_SCAN = 3000  # index rows examined when there is no text
+BROWSE_CAP = 1000  # newest of them that pass the filters, ranked
 MAX_DEPTH = 2400  # deepest result position reachable by paging (100 pages of 24)
 MAX_PER_PAGE = 100
 MAX_TERMS = 8  # query words beyond this are ignored
@@ -160,11 +166,12 @@ FTS_TABLE = f"{TABLE}_fts"
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
     being below between both but by can did do does doing don down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own s same she should so some such t than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with you your yours yourself yourselves""".split()
+    further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself no nor not now of off on once only or other
+    our ours ourselves out over own s same she should so some such t than that the their
+    theirs them themselves then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with you your yours
+    yourself yourselves""".split()  # noqa: SIM905
 )
 
 _WORD = re.compile(r"[^\W_]+")
@@ -406,6 +413,7 @@ def _conj(parts: list[str]) -> str:
 class _Filters:
     common: list[str]  # filters that are not facets: always applied
     facet: dict[str, list[str]]  # facet name -> its own filter(s)
+    near: str | None = None  # the distance filter (also in common), to drive a browse scan
 
     def facet_all(self) -> list[str]:
         return [c for conds in self.facet.values() for c in conds]
@@ -475,7 +483,8 @@ def _filters(q: SearchQuery, sql: _Sql) -> _Filters:
         radius = float(q.radius_km) if q.radius_km else DEFAULT_RADIUS_KM
         if radius <= 0:
             raise ValidationFailed("The radius must be above zero.", field="radius_km")
-        common.append(_bbox(lat, lon, radius, sql))
+        near = _bbox(lat, lon, radius, sql)
+        common.append(near)
     if q.available_from or q.available_to:
         start = q.available_from or q.available_to
         end = q.available_to or q.available_from
@@ -500,15 +509,22 @@ def _filters(q: SearchQuery, sql: _Sql) -> _Filters:
         common.append(
             f"(i.kind = 'rental' AND {rental}) OR (i.kind = 'experience' AND {experience})"
         )
-    return _Filters(common=common, facet=facet)
+    return _Filters(common=common, facet=facet, near=near if q.near is not None else None)
+
+
+def _n(value: float) -> str:
+    """A float literal; typed on PostgreSQL, where a bare 0.5 is numeric (slow arithmetic)."""
+    return f"{float(value)!r}::float8" if _pg() else repr(float(value))
 
 
 def _score(parsed: _Parsed | None, sql: _Sql) -> str:
-    rating = f"{W_RATING} * ((i.rating_conf - {RATING_CONF_NEUTRAL}) / {1 - RATING_CONF_NEUTRAL})"
-    level = f"{W_LEVEL} * (i.level_rank / 3.0)"
-    age = _greatest("0", f"{sql.p(int(time.time()), 'now')} - i.published_epoch")
-    fresh = f"{W_FRESH} * (1.0 / (1.0 + {age} / {FRESH_DAYS * 86400.0}))"
-    newcomer = f"{W_NEW} * {_greatest('0.0', f'1.0 - i.completed_orders / {NEWCOMER_ORDERS}.0')}"
+    """The best-match blend (see the module docstring) as an SQL expression over ``i``."""
+    neutral = RATING_CONF_NEUTRAL
+    rating = f"{_n(W_RATING / (1 - neutral))} * (i.rating_conf - {_n(neutral)})"
+    level = f"{_n(W_LEVEL / 3)} * i.level_rank"
+    age = _greatest(_n(0), f"{sql.p(int(time.time()), 'now')} - i.published_epoch")
+    fresh = f"{_n(W_FRESH)} / ({_n(1)} + {age} / {_n(FRESH_DAYS * 86400)})"
+    newcomer = _greatest(_n(0), f"{_n(W_NEW)} - {_n(W_NEW / NEWCOMER_ORDERS)} * i.completed_orders")
     parts = [rating, level, fresh, newcomer]
     if parsed is not None and parsed.has_text:
         needles = _needles(parsed)
@@ -516,19 +532,21 @@ def _score(parsed: _Parsed | None, sql: _Sql) -> str:
         for needle in needles:
             n = sql.p(needle)
             fields.append(
-                f"CASE WHEN {_instr('i.title_key', n)} > 0 THEN {FIELD_TITLE}"
-                f" WHEN {_instr('i.meta_key', n)} > 0 THEN {FIELD_META} ELSE {FIELD_BODY} END"
+                f"CASE WHEN {_instr('i.title_key', n)} > 0 THEN {_n(FIELD_TITLE)}"
+                f" WHEN {_instr('i.meta_key', n)} > 0 THEN {_n(FIELD_META)}"
+                f" ELSE {_n(FIELD_BODY)} END"
             )
-        mean = f"(({' + '.join(fields)}) / {len(fields)}.0)" if fields else "0.0"
         words = [_fold(w) for w in parsed.all_words]
         phrase = sql.p(" " + " ".join(words))
         exact = sql.p(" " + " ".join(words) + " ")
-        text = (
-            f"{T_FIELDS} * {mean}"
-            f" + {T_PHRASE} * (CASE WHEN {_instr('i.title_key', phrase)} > 0 THEN 1.0 ELSE 0.0 END)"
-            f" + {T_EXACT} * (CASE WHEN i.title_key = {exact} THEN 1.0 ELSE 0.0 END)"
-        )
-        parts.insert(0, f"{W_TEXT} * ({text})")
+        weight = W_TEXT * T_FIELDS / max(1, len(fields))
+        text = [f"{_n(weight)} * ({' + '.join(fields)})"] if fields else []
+        text += [
+            f"CASE WHEN {_instr('i.title_key', phrase)} > 0 THEN {_n(W_TEXT * T_PHRASE)}"
+            f" ELSE {_n(0)} END",
+            f"CASE WHEN i.title_key = {exact} THEN {_n(W_TEXT * T_EXACT)} ELSE {_n(0)} END",
+        ]
+        parts = text + parts
     return " + ".join(f"({p})" for p in parts)
 
 
@@ -546,7 +564,10 @@ def _text_sources(parsed: _Parsed, f: _Filters, sql: _Sql) -> tuple[str, str]:
     raw_cap, title_cap = sql.p(RAW_CAP, "raw_cap"), sql.p(TITLE_CAP, "title_cap")
     common = _conj(f.common)
     if not _pg():
-        fts, fts_title = sql.p(_fts_expression(parsed)), sql.p(_fts_expression(parsed, column="title"))
+        fts, fts_title = (
+            sql.p(_fts_expression(parsed)),
+            sql.p(_fts_expression(parsed, column="title")),
+        )
         ctes = f"""
 raw_m AS MATERIALIZED (
   SELECT rowid AS id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {fts}
@@ -568,15 +589,21 @@ q AS (SELECT websearch_to_tsquery('english', {tsq}) AS q),
 raw_m AS MATERIALIZED (
   SELECT x.* FROM {blocks} CROSS JOIN LATERAL (
     SELECT {_COLS_I} FROM {TABLE} i
-    WHERE (i.offer_id >> {BLOCK_SHIFT}) = b.n AND i.doc @@ (SELECT q FROM q)) x
+    WHERE (i.offer_id >> {BLOCK_SHIFT}) = b.n AND i.doc @@ (SELECT q FROM q)
+    LIMIT {raw_cap}) x
   LIMIT {raw_cap}),
 raw_t AS MATERIALIZED (
   SELECT x.* FROM {blocks} CROSS JOIN LATERAL (
     SELECT {_COLS_I} FROM {TABLE} i
-    WHERE (i.offer_id >> {BLOCK_SHIFT}) = b.n AND i.title_doc @@ (SELECT q FROM q){title_extra}) x
+    WHERE (i.offer_id >> {BLOCK_SHIFT}) = b.n AND i.title_doc @@ (SELECT q FROM q){title_extra}
+    LIMIT {title_cap}) x
   LIMIT {title_cap}),
 base AS MATERIALIZED (
-  SELECT * FROM (SELECT * FROM raw_m UNION SELECT * FROM raw_t) i WHERE {common})"""
+  SELECT * FROM (
+    SELECT * FROM raw_m
+    UNION ALL
+    SELECT * FROM raw_t WHERE offer_id NOT IN (SELECT offer_id FROM raw_m)) i
+  WHERE {common})"""
     return ctes, "raw_m"
 
 
@@ -591,14 +618,18 @@ def _facet_selects(q: SearchQuery, f: _Filters, sql: _Sql) -> list[str]:
         f"SELECT 'currency', i.currency, count(*), 0 FROM base i"
         f" WHERE {_conj(f.facet_except('currency', 'price'))} GROUP BY i.currency",
     ]
-    if _pg():
-        lang_from = "base i CROSS JOIN LATERAL jsonb_array_elements_text(i.languages::jsonb) j(value)"
+    where = _conj(f.facet_except("language"))
+    if _pg():  # '["en","fr"]' -> en, fr without parsing JSON
+        codes = "unnest(string_to_array(translate(i.languages, '[]\"', ''), ','))"
+        selects.append(
+            f"SELECT 'language', g.value, count(*), 0 FROM (SELECT {codes} AS value"
+            f" FROM base i WHERE {where}) g WHERE g.value <> '' GROUP BY g.value"
+        )
     else:
-        lang_from = "base i, json_each(i.languages) j"
-    selects.append(
-        f"SELECT 'language', j.value, count(*), 0 FROM {lang_from}"
-        f" WHERE {_conj(f.facet_except('language'))} GROUP BY j.value"
-    )
+        selects.append(
+            f"SELECT 'language', j.value, count(*), 0 FROM base i, json_each(i.languages) j"
+            f" WHERE {where} GROUP BY j.value"
+        )
     if q.currency:
         minor = 10 ** _currency_digits(q.currency)
         edges = [e * minor for e in PRICE_EDGES]
@@ -624,40 +655,69 @@ def _currency_digits(code: str) -> int:
         return 2
 
 
+def _browse_scan(q: SearchQuery, f: _Filters, sql: _Sql, *, facets: bool) -> tuple[str, bool]:
+    """A bounded scan for browsing without text: at most BROWSE_SCAN index rows, newest first,
+    driven by the most selective indexed filter (distance, then category, then kind, else the
+    whole index). Returns the SELECT and whether a facet filter drove it."""
+    scan = sql.p(BROWSE_SCAN, "browse_scan")
+    if f.near:
+        # The (latitude, longitude) index range; newest first among the rows it yields.
+        return f"SELECT {_COLS_I} FROM {TABLE} i WHERE {f.near} LIMIT {scan}", False
+    if facets and q.category:
+        cat, slug = Category._meta.db_table, sql.p(q.category, "category")
+        branches = [
+            f"SELECT * FROM (SELECT {_COLS_I} FROM {TABLE} i WHERE i.{column} ="
+            f" (SELECT c.id FROM {cat} c WHERE c.slug = {slug} AND c.parent_id IS {null})"
+            f" ORDER BY i.offer_id DESC LIMIT {scan}) {alias}"
+            for column, null, alias in [
+                ("category_top_id", "NULL", "top"),
+                ("category_id", "NOT NULL", "sub"),
+            ]
+        ]
+        return " UNION ALL ".join(branches), True
+    if facets and q.kind:
+        where = _conj(f.facet["kind"])
+        return (
+            f"SELECT {_COLS_I} FROM {TABLE} i WHERE {where} ORDER BY i.offer_id DESC LIMIT {scan}",
+            True,
+        )
+    return f"SELECT {_COLS_I} FROM {TABLE} i ORDER BY i.offer_id DESC LIMIT {scan}", False
+
+
 def _build(q: SearchQuery, parsed: _Parsed, sql: _Sql, *, offset: int, end: int) -> str:
     f = _filters(q, sql)
     score = _score(parsed, sql)
     if parsed.has_text:
         ctes, capped_from = _text_sources(parsed, f, sql)
         capped = f"CASE WHEN (SELECT count(*) FROM {capped_from}) >= %(raw_cap)s THEN 1 ELSE 0 END"
-        cand = f"""
-cand AS MATERIALIZED (
-  SELECT i.offer_id, i.price_from, i.rating_conf, i.rating_count, i.published_epoch,
-         {score} AS score
-  FROM base i WHERE {_conj(f.facet_all())})"""
+        source = f"base i WHERE {_conj(f.facet_all())}"
     else:
         depth = sql.p(min(MAX_DEPTH, max(BROWSE_CAP, end)), "depth")
+        scan, by_facet = _browse_scan(q, f, sql, facets=True)
         all_filters = _conj(f.common + f.facet_all())
         ctes = f"""
+scan_r AS MATERIALIZED ({scan}),
 cand0 AS MATERIALIZED (
-  SELECT {_COLS_I} FROM {TABLE} i WHERE {all_filters} ORDER BY i.offer_id DESC LIMIT {depth})"""
-        if f.facet_all():
+  SELECT * FROM scan_r i WHERE {all_filters} ORDER BY i.offer_id DESC LIMIT {depth})"""
+        capped = (
+            f"(SELECT count(*) FROM scan_r) >= %(browse_scan)s"
+            f" OR (SELECT count(*) FROM cand0) >= {depth}"
+        )
+        if by_facet:
+            scan_b, _ = _browse_scan(q, f, sql, facets=False)
             ctes += f""",
-base AS MATERIALIZED (
-  SELECT {_COLS_I} FROM {TABLE} i WHERE {_conj(f.common)}
-  ORDER BY i.offer_id DESC LIMIT {depth})"""
-            capped = (
-                f"CASE WHEN (SELECT count(*) FROM cand0) >= {depth}"
-                f" OR (SELECT count(*) FROM base) >= {depth} THEN 1 ELSE 0 END"
-            )
+scan_b AS MATERIALIZED ({scan_b}),
+base AS MATERIALIZED (SELECT * FROM scan_b i WHERE {_conj(f.common)})"""
+            capped += " OR (SELECT count(*) FROM scan_b) >= %(browse_scan)s"
         else:
-            ctes += ",\nbase AS (SELECT * FROM cand0)"
-            capped = f"CASE WHEN (SELECT count(*) FROM cand0) >= {depth} THEN 1 ELSE 0 END"
-        cand = f"""
+            ctes += f",\nbase AS MATERIALIZED (SELECT * FROM scan_r i WHERE {_conj(f.common)})"
+        capped = f"CASE WHEN {capped} THEN 1 ELSE 0 END"
+        source = "cand0 i"
+    cand = f"""
 cand AS MATERIALIZED (
   SELECT i.offer_id, i.price_from, i.rating_conf, i.rating_count, i.published_epoch,
          {score} AS score
-  FROM cand0 i)"""
+  FROM {source})"""
     order = _ORDER[q.sort]
     selects = [
         f"SELECT 'r', NULL, r.offer_id, r.pos FROM ("
@@ -687,7 +747,11 @@ def search(query: SearchQuery) -> SearchResult:
     parsed = _parse(query.text or "")
     sql = _Sql()
     statement = _build(query, parsed, sql, offset=offset, end=end)
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if _pg():
+            # JIT compilation costs ~50 ms and is chosen from plan cost estimates, which are
+            # high for these capped scans; it never pays off for a query of a few ms.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(statement, sql.params)
         rows = cursor.fetchall()
     hits: list[tuple[int, int]] = []
@@ -725,7 +789,7 @@ def suggest(prefix: str, limit: int = 8) -> list[str]:
     """
     tokens = _words(prefix or "")[:MAX_TERMS]
     limit = max(1, min(int(limit), 50))
-    if not tokens or len(tokens[-1]) < 2 and len(tokens) == 1:
+    if not tokens or (len(tokens[-1]) < 2 and len(tokens) == 1):
         return []
     sql = _Sql()
     like = sql.p(" ".join(tokens) + "%")
@@ -747,8 +811,9 @@ def suggest(prefix: str, limit: int = 8) -> list[str]:
         )
     else:
         phrase = " AND ".join([*(f'"{w}"' for w in tokens[:-1]), f'"{tokens[-1]}" *'])
+        match = sql.p(f"{{title}} : ({phrase})")
         titles = (
-            f"SELECT 2, title FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {sql.p(f'{{title}} : ({phrase})')}"
+            f"SELECT 2, title FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {match}"
             f" ORDER BY rowid DESC LIMIT {sql.p(limit * 4)}"
         )
     statement = f"SELECT * FROM ({tags}) a UNION ALL SELECT * FROM ({titles}) b"
@@ -890,6 +955,14 @@ def _reputation_values(offer_id: int, reputation: dict[int, dict[str, Any]]) -> 
     }
 
 
+_PG_DOC = (
+    "setweight(to_tsvector('english', {title}), 'A')"
+    " || setweight(to_tsvector('english', {meta}), 'B')"
+    " || setweight(to_tsvector('english', {body}), 'D')"
+)
+_PG_TITLE_DOC = "to_tsvector('english', {title})"
+
+
 def _upsert(cursor, entries: list[_Entry]) -> None:
     if not entries:
         return
@@ -904,10 +977,8 @@ def _upsert(cursor, entries: list[_Entry]) -> None:
     if _pg():
         columns += ["doc", "title_doc"]
         placeholders += [
-            "setweight(to_tsvector('english', %(title)s), 'A')"
-            " || setweight(to_tsvector('english', %(meta)s), 'B')"
-            " || setweight(to_tsvector('english', %(body)s), 'D')",
-            "to_tsvector('english', %(title)s)",
+            _PG_DOC.format(title="%(title)s", meta="%(meta)s", body="%(body)s"),
+            _PG_TITLE_DOC.format(title="%(title)s"),
         ]
         updates += ", doc = excluded.doc, title_doc = excluded.title_doc"
     statement = (
@@ -917,12 +988,16 @@ def _upsert(cursor, entries: list[_Entry]) -> None:
     cursor.executemany(statement, rows)
     if not _pg():
         cursor.executemany(
-            f"DELETE FROM {FTS_TABLE} WHERE rowid = %(offer_id)s", [{"offer_id": e.offer_id} for e in entries]
+            f"DELETE FROM {FTS_TABLE} WHERE rowid = %(offer_id)s",
+            [{"offer_id": e.offer_id} for e in entries],
         )
         cursor.executemany(
             f"INSERT INTO {FTS_TABLE} (rowid, title, meta, body)"
             f" VALUES (%(offer_id)s, %(title)s, %(meta)s, %(body)s)",
-            [{"offer_id": e.offer_id, "title": e.values["title"], "meta": e.meta, "body": e.body} for e in entries],
+            [
+                {"offer_id": e.offer_id, "title": e.values["title"], "meta": e.meta, "body": e.body}
+                for e in entries
+            ],
         )
 
 
@@ -950,7 +1025,8 @@ def shop_index_sync(*, shop_id: int) -> None:
         keep = [e.offer_id for e in entries] or [0]
         marks = ", ".join(["%s"] * len(keep))
         cursor.execute(
-            f"DELETE FROM {TABLE} WHERE shop_id = %s AND offer_id NOT IN ({marks})", [shop_id, *keep]
+            f"DELETE FROM {TABLE} WHERE shop_id = %s AND offer_id NOT IN ({marks})",
+            [shop_id, *keep],
         )
         _upsert(cursor, entries)
 
@@ -981,17 +1057,31 @@ def shop_index_set_reputation(*, shop_id: int, seller_level: str, completed_orde
 def index_rebuild(*, batch: int = 5000, progress=None) -> int:
     """Empty the index and rebuild it from the offers; returns the number of entries.
 
-    For restores, imports and the benchmark. Reputation columns come from ``_reputation_for``.
-    On PostgreSQL the GIN indexes are dropped during the load and rebuilt after it (much
-    faster than row by row). ``progress(done)`` is called after every batch.
+    For restores, imports and the benchmark; it holds a write lock on the index for its
+    duration. Reputation columns come from ``_reputation_for``. The table's secondary indexes
+    (GIN included) are dropped during the load and recreated from their own definitions after
+    it, which is much faster than maintaining them row by row; on PostgreSQL rows are COPYed
+    into a temporary table and the tsvectors computed in one INSERT … SELECT.
+    ``progress(done)`` is called after every batch.
     """
     done = 0
+    pg = _pg()
     with transaction.atomic(), connection.cursor() as cursor:
+        indexes = _secondary_indexes(cursor)
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
         cursor.execute(f"DELETE FROM {TABLE}")
-        if _pg():
-            cursor.execute("DROP INDEX IF EXISTS catalog_os_doc, catalog_os_title_doc")
+        if pg:
+            cursor.execute(
+                f"CREATE TEMP TABLE catalog_search_load ON COMMIT DROP AS"
+                f" SELECT {', '.join(_LOAD_COLUMNS[:-2])}, ''::text AS meta, ''::text AS body"
+                f" FROM {TABLE} WITH NO DATA"
+            )
         else:
             cursor.execute(f"DELETE FROM {FTS_TABLE}")
+            cursor.execute("PRAGMA cache_size")
+            cache_size = cursor.fetchone()[0]
+            cursor.execute("PRAGMA cache_size = -262144")  # 256 MB while loading
         last = 0
         while True:
             cursor.execute(
@@ -1003,29 +1093,78 @@ def index_rebuild(*, batch: int = 5000, progress=None) -> int:
                 break
             last = rows[-1][0]
             entries = [e for e in (_entry(row) for row in rows) if e is not None]
-            _upsert(cursor, entries)
+            if pg:
+                _copy_load(cursor, entries)
+            else:
+                _insert_sqlite(cursor, entries)
             done += len(entries)
             if progress:
                 progress(done)
-        if _pg():
+        if pg:
+            columns = ", ".join(_LOAD_COLUMNS[:-2])
+            cursor.execute(
+                f"INSERT INTO {TABLE} ({columns}, doc, title_doc) SELECT {columns},"
+                f" {_PG_DOC.format(title='title', meta='meta', body='body')},"
+                f" {_PG_TITLE_DOC.format(title='title')} FROM catalog_search_load"
+            )
             # Check the deferred foreign keys now: PostgreSQL will not build an index on a
             # table with pending trigger events. Then defer them again, as Django expects.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            for statement in PG_GIN_INDEXES:
-                cursor.execute(statement)
-            cursor.execute(f"ANALYZE {TABLE}")
-        else:
+        for _, definition in indexes:
+            cursor.execute(definition)
+        if not pg:
             cursor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
-            cursor.execute(f"ANALYZE {TABLE}")
+            cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+        cursor.execute(f"ANALYZE {TABLE}")
     return done
 
 
-# DDL shared with migration 0003 (which copies it: migrations must not change after the fact).
-PG_GIN_INDEXES = (
-    f"CREATE INDEX catalog_os_doc ON {TABLE} USING gin ((offer_id >> {BLOCK_SHIFT}), doc)"
-    " WITH (fastupdate = off)",
-    f"CREATE INDEX catalog_os_title_doc ON {TABLE} USING gin"
-    f" ((offer_id >> {BLOCK_SHIFT}), title_doc) WITH (fastupdate = off)",
-)
+def _secondary_indexes(cursor) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of every index of the table but its primary key."""
+    if _pg():
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE i.indrelid = %s::regclass AND NOT i.indisprimary ORDER BY c.relname",
+            [TABLE],
+        )
+    else:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s"
+            " AND sql IS NOT NULL ORDER BY name",
+            [TABLE],
+        )
+    return [(name, definition) for name, definition in cursor.fetchall()]
+
+
+def _insert_sqlite(cursor, entries: list[_Entry]) -> None:
+    """Plain inserts into an emptied index (no upsert, no deletes)."""
+    reputation = _reputation_for([e.offer_id for e in entries])
+    columns = ["offer_id", *_CONTENT, *_REPUTATION, "completed_orders"]
+    marks = ", ".join("?" for _ in columns)
+    raw = cursor.cursor  # sqlite3's own cursor: no per-row query formatting
+    raw.executemany(
+        f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES ({marks})",
+        [
+            [{**e.values, **_reputation_values(e.offer_id, reputation)}[c] for c in columns]
+            for e in entries
+        ],
+    )
+    raw.executemany(
+        f"INSERT INTO {FTS_TABLE} (rowid, title, meta, body) VALUES (?, ?, ?, ?)",
+        [(e.offer_id, e.values["title"], e.meta, e.body) for e in entries],
+    )
+
+
+_LOAD_COLUMNS = ("offer_id", *_CONTENT, *_REPUTATION, "completed_orders", "meta", "body")
+
+
+def _copy_load(cursor, entries: list[_Entry]) -> None:
+    reputation = _reputation_for([e.offer_id for e in entries])
+    with cursor.copy(f"COPY catalog_search_load ({', '.join(_LOAD_COLUMNS)}) FROM STDIN") as copy:
+        for e in entries:
+            row = {**e.values, **_reputation_values(e.offer_id, reputation)}
+            row.update(meta=e.meta, body=e.body)
+            copy.write_row([row[c] for c in _LOAD_COLUMNS])
