@@ -6,8 +6,9 @@
 Each size runs in its own process against its OWN database, never the app's:
 ``var/bench/catalog_<n>.sqlite3`` (SQLite, WAL, same pragmas as the app) or the PostgreSQL
 database ``micromarket_bench_<n>`` (created, dropped with ``--drop``) on the server of
-DATABASE_URL (default postgres://postgres@127.0.0.1:5432). ``--reuse`` keeps a database that
-already holds the requested number of offers (skips generation and index build).
+BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432). ``--reuse`` keeps a database that
+already holds the requested number of offers (skips generation and index build; add
+``--reindex`` to rebuild the index only).
 
 Data: sellers with shops (20 offers each on average), offers of all six kinds over the whole
 taxonomy with titles, descriptions and tags drawn from a per-category vocabulary, six
@@ -21,8 +22,10 @@ phrases, negations, unknown words), ~15 % without text (browse), about half with
 (kind, category, currency + price, delivery time, language, distance, dates, rating, level)
 and all five sorts. Each query runs ``search.search`` for page 1 (ids + total + facets, one
 SQL statement). One untimed warm-up pass, then a timed pass; p50/p95/max of the timed pass are
-printed with the warm-up p95 and a baseline measured in the same run (primary-key lookup
-latency; pgbench -S for PostgreSQL).
+printed with the warm-up p95, p50/p95 of 100 ``search.suggest`` prefixes, and a baseline
+measured in the same run: primary-key lookups of one offer through the same Django connection,
+and ``pgbench -S`` (select-only, 1 client, 10 s, scale 10, in a scratch database) on
+PostgreSQL.
 """
 
 # A developer's benchmark, not application code: SQL is assembled from model metadata and
@@ -253,6 +256,9 @@ def child(args) -> None:
     log(f"[{n:,}] {len(queries)} queries: warm-up pass, then the timed pass …")
     warm = run_queries(search, queries)
     timed = run_queries(search, queries)
+    prefixes = make_prefixes(random.Random(args.seed + 3), 100)
+    time_suggestions(search, prefixes)  # warm-up
+    suggest_times = time_suggestions(search, prefixes)
     baseline = measure_baseline(connection, max_id, random.Random(args.seed + 2))
     capped = sum(1 for r in timed["results"] if r[1]) / len(queries)
     by_kind = {
@@ -276,6 +282,8 @@ def child(args) -> None:
         "p95_browse": pct(by_kind["browse"], 95),
         "p95_filtered": pct(by_kind["filtered"], 95),
         "capped_share": round(capped, 2),
+        "suggest_p50": pct(suggest_times, 50),
+        "suggest_p95": pct(suggest_times, 95),
         "baseline": baseline,
         "slowest": [
             {"ms": round(t, 2), "query": describe(q)}
@@ -344,6 +352,28 @@ def run_queries(search, queries) -> dict:
         times.append((time.perf_counter() - start) * 1000)
         results.append((len(result.offer_ids), result.total_is_estimate))
     return {"times": times, "results": results}
+
+
+def make_prefixes(rnd: random.Random, count: int) -> list[str]:
+    """What a buyer has typed so far: 2–6 letters of a word, sometimes after a whole word."""
+    words = sorted({w for text in WORDS.values() for w in text.split()} | set(COMMON))
+    out = []
+    for _ in range(count):
+        word = rnd.choice(words)
+        prefix = word[: rnd.randint(2, max(2, min(6, len(word))))]
+        if rnd.random() < 0.3:
+            prefix = f"{rnd.choice(words)} {prefix}"
+        out.append(prefix)
+    return out
+
+
+def time_suggestions(search, prefixes: list[str]) -> list[float]:
+    times = []
+    for prefix in prefixes:
+        start = time.perf_counter()
+        search.suggest(prefix)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
 
 
 def measure_baseline(connection, max_id: int, rnd: random.Random) -> dict:
@@ -792,9 +822,9 @@ def print_table(results: list[dict]) -> None:
     print(f"machine: {os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(
         "| engine | offers (indexed) | generate s | index s | queries | p50 ms | p95 ms | max ms"
-        " | warm-up p95 | p95 text / browse / filtered | capped | baseline |"
+        " | warm-up p95 | p95 text / browse / filtered | capped | suggest p50 / p95 | baseline |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         b = r["baseline"]
         base = f"PK lookup p50 {b['pk_lookup_p50']} ms / p95 {b['pk_lookup_p95']} ms"
@@ -807,7 +837,8 @@ def print_table(results: list[dict]) -> None:
             f"| {r['engine']} | {r['offers']:,} ({r['indexed']:,}) | {r['generate_s']}"
             f"{' (reused)' if r['reused'] else ''} | {r['index_s']} | {r['queries']} | {r['p50']}"
             f" | {r['p95']} | {r['max']} | {r['warmup_p95']} | {r['p95_text']} /"
-            f" {r['p95_browse']} / {r['p95_filtered']} | {r['capped_share']:.0%} | {base} |"
+            f" {r['p95_browse']} / {r['p95_filtered']} | {r['capped_share']:.0%}"
+            f" | {r['suggest_p50']} / {r['suggest_p95']} | {base} |"
         )
     for r in results:
         print(f"\nslowest at {r['offers']:,} ({r['engine']}):")

@@ -16,10 +16,11 @@ The index
 active shop, with every filter column denormalised (kind, category and its top-level parent,
 currency, price_from, delivery_days, languages, coordinates, published time) and normalised text
 keys. The text itself is indexed by the engine: SQLite FTS5 (``catalog_offersearch_fts``:
-title, tags + shop name, description; porter stemming, diacritics folded, prefix indexes for
-suggestions) or PostgreSQL full-text search (stored ``tsvector`` columns with GIN indexes; title
-weight A, tags and shop name B, description D; ``websearch_to_tsquery('english', …)``). The
-services call ``offer_index_sync`` in the same transaction as the write, so the index never lags
+title, tags + shop name, description; porter stemming, diacritics folded) or PostgreSQL
+full-text search (stored ``tsvector`` columns with GIN indexes; title weight A, tags and shop
+name B, description D; ``websearch_to_tsquery('english', …)``). Suggestions use a byte-order
+index on the normalised title instead (titles that start with the typed text). The services
+call ``offer_index_sync`` in the same transaction as the write, so the index never lags
 behind a committed change.
 
 User text is parsed once, in Python, with web-search syntax: words (AND), ``"quoted phrases"``,
@@ -36,7 +37,8 @@ offers). Instead, each query builds a *capped candidate set* in a cheap order an
 
 1. Text queries take the newest ``RAW_CAP`` matches by offer id (FTS5: ``ORDER BY rowid DESC
    LIMIT``, which FTS5 serves from its doclists without scoring; PostgreSQL: GIN scans block by
-   block of 65,536 offer ids, newest block first, stopping once enough rows are found), plus the
+   block of 65,536 offer ids, newest block first — within a block in storage order — stopping
+   once enough rows are found; phrases and exclusions are checked on those rows only), plus the
    newest ``TITLE_CAP`` matches *in the title alone* — so an offer whose title matches the query
    is a candidate even when thousands of newer offers mention the words in their descriptions.
 2. Filters are applied to those candidates; the blend below is computed on what is left.
@@ -50,8 +52,9 @@ among the newest ``TITLE_CAP`` title matches). Sorts other than best match (pric
 newest) order the candidate set, so with a capped query "cheapest" means the cheapest of the
 candidates. Filters cut the candidate set, so a very selective filter on a very common word
 (e.g. "custom" near a small village) can return fewer results than exist; narrowing the words
-fixes it. Browsing without text takes the newest ``BROWSE_CAP`` offers that pass every filter
-(indexes on kind, category, level and location keep this cheap) and ranks those.
+fixes it. Browsing without text examines at most ``BROWSE_SCAN`` index rows, newest first,
+along the most selective indexed filter (distance, else category, else kind, else the whole
+index), and ranks the newest ``BROWSE_CAP`` of them that pass every filter.
 
 Best match: the blend
 ---------------------
@@ -138,7 +141,7 @@ RAW_CAP = 1500  # newest text matches examined per query
 TITLE_CAP = 300  # newest title-only matches added to them
 BROWSE_SCAN = 3000  # index rows examined when there is no text
 BROWSE_CAP = 1000  # newest of them that pass the filters, ranked
-MAX_DEPTH = 2400  # deepest result position reachable by paging (100 pages of 24)
+MAX_DEPTH = 2400  # most results a browse ranks when asked for deep pages (100 pages of 24)
 MAX_PER_PAGE = 100
 MAX_TERMS = 8  # query words beyond this are ignored
 BODY_MAX = 3000  # characters of the description indexed
@@ -286,18 +289,14 @@ def _parse(text: str) -> _Parsed:
         if phrase is None and raw.lower() == "or":
             pending_or = bool(groups)
             continue
-        tokens = _words(raw)
-        if not tokens:
-            continue
+        tokens = _words(raw)  # "e-mail" becomes the phrase "e mail"
+        if not minus:
+            all_words.extend(tokens)
+        if all(t in STOP_WORDS for t in tokens):
+            continue  # nothing to search for (PostgreSQL would drop them too)
         if minus:
             negated.append(_Item(tokens, negated=True))
             continue
-        all_words.extend(tokens)
-        if phrase is None:
-            # A bare word; "e-mail" becomes the phrase "e mail". Stop words alone are dropped.
-            tokens = tokens if len(tokens) > 1 else [t for t in tokens if t not in STOP_WORDS]
-            if not tokens:
-                continue
         if terms >= MAX_TERMS:
             continue
         terms += 1
@@ -580,22 +579,29 @@ raw AS (
 base AS MATERIALIZED (
   SELECT {_COLS_I} FROM raw CROSS JOIN {TABLE} i ON i.offer_id = raw.id WHERE {common})"""
         return ctes, "raw_m"
-    tsq = sql.p(_websearch_text(parsed))
+    # The GIN scans look for all the words (phrases flattened, exclusions left out), which the
+    # index answers without reading rows; the exact web-search query (phrases, -exclusions) is
+    # then checked on the capped rows only. A phrase check inside the scan would recheck every
+    # row holding the words, however many, before the cap could stop it.
+    words = sql.p(_tsquery_all_words(parsed))
+    exact = _websearch_text(parsed)
+    needs_check = parsed.negated or any(len(i.tokens) > 1 for g in parsed.groups for i in g)
+    ok = "(i.doc @@ (SELECT exact FROM q))" if needs_check else "TRUE"
     last = f"(SELECT coalesce(max(offer_id), 0) FROM {TABLE}) >> {BLOCK_SHIFT}"
     blocks = f"generate_series({last}, 0::bigint, -1::bigint) AS b(n)"
-    title_extra = " AND i.doc @@ (SELECT q FROM q)" if parsed.negated else ""
     ctes = f"""
-q AS (SELECT websearch_to_tsquery('english', {tsq}) AS q),
+q AS (SELECT to_tsquery('english', {words}) AS words,
+             websearch_to_tsquery('english', {sql.p(exact)}) AS exact),
 raw_m AS MATERIALIZED (
   SELECT x.* FROM {blocks} CROSS JOIN LATERAL (
-    SELECT {_COLS_I} FROM {TABLE} i
-    WHERE (i.offer_id >> {BLOCK_SHIFT}) = b.n AND i.doc @@ (SELECT q FROM q)
+    SELECT {_COLS_I}, {ok} AS ok FROM {TABLE} i
+    WHERE (i.offer_id >> {BLOCK_SHIFT}) = b.n AND i.doc @@ (SELECT words FROM q)
     LIMIT {raw_cap}) x
   LIMIT {raw_cap}),
 raw_t AS MATERIALIZED (
   SELECT x.* FROM {blocks} CROSS JOIN LATERAL (
-    SELECT {_COLS_I} FROM {TABLE} i
-    WHERE (i.offer_id >> {BLOCK_SHIFT}) = b.n AND i.title_doc @@ (SELECT q FROM q){title_extra}
+    SELECT {_COLS_I}, {ok} AS ok FROM {TABLE} i
+    WHERE (i.offer_id >> {BLOCK_SHIFT}) = b.n AND i.title_doc @@ (SELECT words FROM q)
     LIMIT {title_cap}) x
   LIMIT {title_cap}),
 base AS MATERIALIZED (
@@ -603,8 +609,18 @@ base AS MATERIALIZED (
     SELECT * FROM raw_m
     UNION ALL
     SELECT * FROM raw_t WHERE offer_id NOT IN (SELECT offer_id FROM raw_m)) i
-  WHERE {common})"""
+  WHERE i.ok AND {common})"""
     return ctes, "raw_m"
+
+
+def _tsquery_all_words(parsed: _Parsed) -> str:
+    """to_tsquery text: every group's alternatives, each with all its words (phrases
+    flattened). Tokens are letters and digits only, so no tsquery syntax can slip in."""
+    groups = [
+        "(" + " | ".join("(" + " & ".join(item.tokens) + ")" for item in group) + ")"
+        for group in parsed.groups
+    ]
+    return " & ".join(groups)
 
 
 def _facet_selects(q: SearchQuery, f: _Filters, sql: _Sql) -> list[str]:
@@ -665,15 +681,18 @@ def _browse_scan(q: SearchQuery, f: _Filters, sql: _Sql, *, facets: bool) -> tup
         return f"SELECT {_COLS_I} FROM {TABLE} i WHERE {f.near} LIMIT {scan}", False
     if facets and q.category:
         cat, slug = Category._meta.db_table, sql.p(q.category, "category")
-        branches = [
-            f"SELECT * FROM (SELECT {_COLS_I} FROM {TABLE} i WHERE i.{column} ="
-            f" (SELECT c.id FROM {cat} c WHERE c.slug = {slug} AND c.parent_id IS {null})"
-            f" ORDER BY i.offer_id DESC LIMIT {scan}) {alias}"
-            for column, null, alias in [
-                ("category_top_id", "NULL", "top"),
-                ("category_id", "NOT NULL", "sub"),
-            ]
-        ]
+        # A top-level slug drives the category_top_id index, a subcategory the category_id
+        # one; the branch that does not apply is switched off before it scans anything.
+        branches = []
+        for column, null, alias in [
+            ("category_top_id", "NULL", "top"),
+            ("category_id", "NOT NULL", "sub"),
+        ]:
+            category = f"SELECT c.id FROM {cat} c WHERE c.slug = {slug} AND c.parent_id IS {null}"
+            branches.append(
+                f"SELECT * FROM (SELECT {_COLS_I} FROM {TABLE} i WHERE i.{column} = ({category})"
+                f" AND EXISTS ({category}) ORDER BY i.offer_id DESC LIMIT {scan}) {alias}"
+            )
         return " UNION ALL ".join(branches), True
     if facets and q.kind:
         where = _conj(f.facet["kind"])
@@ -730,6 +749,21 @@ cand AS MATERIALIZED (
     return f"WITH {ctes.strip()},\n{cand.strip()}\n{body}"
 
 
+def _fetch(statement: str, params: dict[str, Any]) -> list[tuple]:
+    if not _pg():
+        # No transaction: with BEGIN IMMEDIATE a read would take SQLite's write lock.
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+    # JIT compilation costs ~50 ms and is chosen from plan cost estimates, which are high for
+    # these capped scans; it never pays off for a statement of a few ms. SET LOCAL lasts until
+    # the end of the transaction (the caller's, or this one).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
 # --- search -----------------------------------------------------------------------------------
 
 
@@ -741,19 +775,10 @@ def search(query: SearchQuery) -> SearchResult:
     page = max(1, int(query.page or 1))
     offset = (page - 1) * per_page
     result = SearchResult(page=page)
-    if offset >= MAX_DEPTH:
-        return result
-    end = min(offset + per_page, MAX_DEPTH)
     parsed = _parse(query.text or "")
     sql = _Sql()
-    statement = _build(query, parsed, sql, offset=offset, end=end)
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        if _pg():
-            # JIT compilation costs ~50 ms and is chosen from plan cost estimates, which are
-            # high for these capped scans; it never pays off for a query of a few ms.
-            cursor.execute("SET LOCAL jit = off")
-        cursor.execute(statement, sql.params)
-        rows = cursor.fetchall()
+    statement = _build(query, parsed, sql, offset=offset, end=offset + per_page)
+    rows = _fetch(statement, sql.params)
     hits: list[tuple[int, int]] = []
     facets: dict[str, list[tuple[str, int]]] = {}
     for part, key, number, extra in rows:
@@ -782,10 +807,13 @@ def search(query: SearchQuery) -> SearchResult:
 
 
 def suggest(prefix: str, limit: int = 8) -> list[str]:
-    """Tags and titles of active offers that start with what the buyer is typing.
+    """Tag names and titles of active offers that start with what the buyer is typing.
 
-    The last word is a prefix ("vint" → "vintage"), earlier words must match whole. Tags come
-    first, then titles (newest offers first); at most ``limit`` distinct strings.
+    Matching ignores case, accents and punctuation ("vint" → "vintage", "Vintage denim
+    jacket"). Shortest tags first, then titles in alphabetical order of their normalised form;
+    at most ``limit`` distinct strings. One indexed range scan per source, so it costs the same
+    at any catalog size (a prefix in a full-text query would expand to every word starting
+    with it, ~0.3 s for "de" at 1M offers on PostgreSQL).
     """
     tokens = _words(prefix or "")[:MAX_TERMS]
     limit = max(1, min(int(limit), 50))
@@ -794,32 +822,24 @@ def suggest(prefix: str, limit: int = 8) -> list[str]:
     sql = _Sql()
     like = sql.p(" ".join(tokens) + "%")
     through = Offer.tags.through._meta.db_table
-    tags = (
-        f"SELECT 1 AS src, t.name AS s FROM {Tag._meta.db_table} t WHERE lower(t.name) LIKE {like}"
-        f" AND EXISTS (SELECT 1 FROM {through} ot JOIN {TABLE} i ON i.offer_id = ot.offer_id"
-        f" WHERE ot.tag_id = t.id) LIMIT {sql.p(limit)}"
+    # The shortest matching tag names that at least one active offer uses.
+    used = (
+        f"(SELECT 1 FROM {through} ot JOIN {TABLE} i ON i.offer_id = ot.offer_id"
+        f" WHERE ot.tag_id = t.id LIMIT 1) IS NOT NULL"
     )
-    if _pg():
-        words = [w for w in tokens[:-1] if w not in STOP_WORDS]
-        tsq = " & ".join([*words, tokens[-1] + ":*"])
-        last = f"(SELECT coalesce(max(offer_id), 0) FROM {TABLE}) >> {BLOCK_SHIFT}"
-        titles = (
-            f"SELECT 2, x.title FROM generate_series({last}, 0::bigint, -1::bigint) AS b(n)"
-            f" CROSS JOIN LATERAL (SELECT i.title FROM {TABLE} i"
-            f" WHERE (i.offer_id >> {BLOCK_SHIFT}) = b.n"
-            f" AND i.title_doc @@ to_tsquery('english', {sql.p(tsq)})) x LIMIT {sql.p(limit * 4)}"
-        )
-    else:
-        phrase = " AND ".join([*(f'"{w}"' for w in tokens[:-1]), f'"{tokens[-1]}" *'])
-        match = sql.p(f"{{title}} : ({phrase})")
-        titles = (
-            f"SELECT 2, title FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH {match}"
-            f" ORDER BY rowid DESC LIMIT {sql.p(limit * 4)}"
-        )
+    tags = (
+        f"SELECT 1 AS src, t.name AS s FROM (SELECT id, name FROM {Tag._meta.db_table}"
+        f" WHERE lower(name) LIKE {like} ORDER BY length(name), name LIMIT {sql.p(limit * 3)}) t"
+        f" WHERE {used} LIMIT {sql.p(limit)}"
+    )
+    start = " " + " ".join(_fold(t) for t in tokens)
+    key = 'i.title_key COLLATE "C"' if _pg() else "i.title_key"  # byte order on both
+    titles = (
+        f"SELECT 2, i.title FROM {TABLE} i WHERE {key} >= {sql.p(start)}"
+        f" AND {key} < {sql.p(start + chr(0x10FFFF))} ORDER BY {key} LIMIT {sql.p(limit * 4)}"
+    )
     statement = f"SELECT * FROM ({tags}) a UNION ALL SELECT * FROM ({titles}) b"
-    with connection.cursor() as cursor:
-        cursor.execute(statement, sql.params)
-        rows = cursor.fetchall()
+    rows = _fetch(statement, sql.params)
     rows.sort(key=lambda r: r[0])  # stable: tags first, each in the engine's order
     out: list[str] = []
     seen: set[str] = set()
@@ -1070,24 +1090,24 @@ def index_rebuild(*, batch: int = 5000, progress=None) -> int:
         indexes = _secondary_indexes(cursor)
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-        cursor.execute(f"DELETE FROM {TABLE}")
         if pg:
+            cursor.execute(f"TRUNCATE {TABLE}")  # fresh storage: no dead rows left behind
             cursor.execute(
                 f"CREATE TEMP TABLE catalog_search_load ON COMMIT DROP AS"
                 f" SELECT {', '.join(_LOAD_COLUMNS[:-2])}, ''::text AS meta, ''::text AS body"
                 f" FROM {TABLE} WITH NO DATA"
             )
         else:
+            cursor.execute(f"DELETE FROM {TABLE}")
             cursor.execute(f"DELETE FROM {FTS_TABLE}")
             cursor.execute("PRAGMA cache_size")
             cache_size = cursor.fetchone()[0]
             cursor.execute("PRAGMA cache_size = -262144")  # 256 MB while loading
         last = 0
         while True:
-            cursor.execute(
-                _source_sql("o.id > %s AND o.status = 'active'") + " ORDER BY o.id LIMIT %s",
-                [last, batch],
-            )
+            # Walk the primary key; inactive offers are skipped in Python (with the status in
+            # the WHERE clause SQLite picks the status index and sorts every remaining row).
+            cursor.execute(_source_sql("o.id > %s") + " ORDER BY o.id LIMIT %s", [last, batch])
             rows = cursor.fetchall()
             if not rows:
                 break

@@ -13,6 +13,12 @@ Besides the columns declared here, migration 0003 adds engine-specific parts:
   ``title_doc`` tsvector columns with GIN indexes over ``(offer_id >> 16, doc)`` and
   ``(offer_id >> 16, title_doc)`` (extension btree_gin), so a text query can be answered block
   by block of 65,536 offer ids, newest block first, without fetching every match.
+- Both (migration 0004): ``catalog_os_title_prefix``, a byte-order index on ``title_key`` for
+  suggestions.
+
+A later migration that alters this table on SQLite rebuilds it, which drops the trigger:
+recreate it there (without it, FTS rows of deleted offers linger; searches join this table, so
+they are never shown).
 """
 
 from __future__ import annotations
