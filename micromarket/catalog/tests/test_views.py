@@ -195,3 +195,26 @@ def test_editing_a_gig_keeps_its_prices(client):
     page = client.get(f"/sell/offers/{offer.pk}/edit/")
     assert 'value="50.00"' in page.text  # 5000 cents shown as 50.00
     assert 'value="150.00"' in page.text
+
+
+def test_search_page_filters_by_distance_from_the_buyer(client):
+    near = make_offer(
+        kind="task",
+        publish=True,
+        title="Garden help in Manchester town",
+        latitude=53.48,
+        longitude=-2.24,
+    )
+    far = make_offer(
+        kind="task",
+        publish=True,
+        title="Garden help in London town",
+        latitude=51.50,
+        longitude=-0.12,
+    )
+    page = client.get(
+        "/search/", {"q": "garden", "lat": "53.47", "lng": "-2.23", "radius_km": "25"}
+    )
+    assert near.title in page.text
+    assert far.title not in page.text
+    assert "Using your location." in page.text
