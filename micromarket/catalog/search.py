@@ -1165,13 +1165,11 @@ def _insert_sqlite(cursor, entries: list[_Entry]) -> None:
     columns = ["offer_id", *_CONTENT, *_REPUTATION, "completed_orders"]
     marks = ", ".join("?" for _ in columns)
     raw = cursor.cursor  # sqlite3's own cursor: no per-row query formatting
-    raw.executemany(
-        f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES ({marks})",
-        [
-            [{**e.values, **_reputation_values(e.offer_id, reputation)}[c] for c in columns]
-            for e in entries
-        ],
-    )
+    rows = []
+    for e in entries:
+        row = {**e.values, **_reputation_values(e.offer_id, reputation)}
+        rows.append([row[c] for c in columns])
+    raw.executemany(f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES ({marks})", rows)
     raw.executemany(
         f"INSERT INTO {FTS_TABLE} (rowid, title, meta, body) VALUES (?, ?, ?, ?)",
         [(e.offer_id, e.values["title"], e.meta, e.body) for e in entries],
