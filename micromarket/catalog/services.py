@@ -721,6 +721,23 @@ def offer_images_reorder(*, offer_id: int, actor, image_ids: list[int]) -> None:
 
 
 @transaction.atomic
+def offer_image_move(*, offer_id: int, actor, image_id: int, direction: str) -> None:
+    """Move one picture a place up or down (the first picture is the cover)."""
+    offer = _own_offer_for_update(offer_id=offer_id, actor=actor)
+    ids = list(offer.images.values_list("pk", flat=True))
+    if image_id not in ids:
+        raise NotFound("There is no such image.")
+    if direction not in ("up", "down"):
+        raise ValidationFailed("Move a picture up or down.", field="direction")
+    i = ids.index(image_id)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+        for position, pk in enumerate(ids):
+            OfferImage.objects.filter(pk=pk).update(position=position)
+
+
+@transaction.atomic
 def digital_file_add(*, offer_id: int, actor, upload) -> DigitalFile:
     offer = _own_offer_for_update(offer_id=offer_id, actor=actor)
     if offer.kind != Kind.DIGITAL:

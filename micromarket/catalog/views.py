@@ -270,13 +270,10 @@ def offer_images(request, pk: int):
                 messages.success(request, "Picture removed.")
                 return redirect("catalog:offer_images", pk=pk)
             if "move" in request.POST:
-                ids = [image.pk for image in offer.images.all()]
                 image_id, direction = request.POST["move"].split(":")
-                i = ids.index(int(image_id))
-                j = i - 1 if direction == "up" else i + 1
-                if 0 <= j < len(ids):
-                    ids[i], ids[j] = ids[j], ids[i]
-                services.offer_images_reorder(offer_id=pk, actor=request.user, image_ids=ids)
+                services.offer_image_move(
+                    offer_id=pk, actor=request.user, image_id=int(image_id), direction=direction
+                )
                 return redirect("catalog:offer_images", pk=pk)
             form = ImageForm(request.POST, request.FILES)
             if form.is_valid():

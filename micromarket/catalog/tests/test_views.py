@@ -218,3 +218,21 @@ def test_search_page_filters_by_distance_from_the_buyer(client):
     assert near.title in page.text
     assert far.title not in page.text
     assert "Using your location." in page.text
+
+
+def test_pictures_can_be_moved_and_the_first_is_the_cover(client):
+    from micromarket.catalog import services
+
+    offer = make_offer()
+    first = services.offer_image_add(offer_id=offer.pk, actor=offer.seller, upload=png())
+    second = services.offer_image_add(offer_id=offer.pk, actor=offer.seller, upload=png())
+    client.force_login(offer.seller)
+    response = client.post(f"/sell/offers/{offer.pk}/images/", {"move": f"{second.pk}:up"})
+    assert response.status_code == 302
+    assert list(offer.images.values_list("pk", flat=True)) == [second.pk, first.pk]
+    client.force_login(seller())
+    assert (
+        client.post(f"/sell/offers/{offer.pk}/images/", {"move": f"{first.pk}:up"}).status_code
+        == 404
+    )
+    assert list(offer.images.values_list("pk", flat=True)) == [second.pk, first.pk]
