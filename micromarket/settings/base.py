@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "micromarket.core",
     "micromarket.accounts",
     "micromarket.catalog",
+    "micromarket.ledger",
+    "micromarket.payments",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +212,14 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="USD")
+
+# Payments (docs/payments.md). "sandbox" is the embedded pretend provider; "stripe" needs keys.
+PAYMENTS_PROVIDER = env("PAYMENTS_PROVIDER", default="sandbox")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+# Several endpoint secrets, comma-separated, while rotating: whsec_new,whsec_old
+STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=[])
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # tests point the library at a local server
+SANDBOX_PAYOUT_DELAY = env.int("SANDBOX_PAYOUT_DELAY", default=120)  # seconds until "paid"
 
 # --- Static and media files -----------------------------------------------------------------
 STATIC_URL = "/static/"
