@@ -6,6 +6,7 @@ from micromarket.accounts.api import router as accounts_router
 from micromarket.accounts.auth import api_auth
 from micromarket.catalog.api import router as catalog_router
 from micromarket.core.api import install_problem_handlers
+from micromarket.payments.api import router as payments_router
 
 api = NinjaAPI(
     title="micromarket API",
@@ -24,3 +25,4 @@ api = NinjaAPI(
 install_problem_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
+api.add_router("/", payments_router)

@@ -52,20 +52,44 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> HttpResponse:
+    body = _problem(status=status, code=code, detail=detail, instance=request.path, errors=errors)
+    response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _problem(
+    *, status: int, code: str, detail: str, instance: str, errors: list[dict[str, Any]] | None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "code": code,
-        "instance": request.path,
+        "instance": instance,
     }
     if errors:
         body["errors"] = errors
-    response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
+    return body
+
+
+def _domain_errors(exc: DomainError) -> list[dict[str, Any]] | None:
+    return exc.errors or (
+        [{"loc": ["body", exc.field], "msg": exc.message, "type": exc.code}] if exc.field else None
+    )
+
+
+def problem_body(exc: DomainError, *, instance: str) -> dict[str, Any]:
+    """The problem+json body the API answers for a domain error (stored for replays)."""
+    return _problem(
+        status=exc.status,
+        code=exc.code,
+        detail=exc.message,
+        instance=instance,
+        errors=_domain_errors(exc),
+    )
 
 
 def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
@@ -86,13 +110,12 @@ def install_problem_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(DomainError)
     def on_domain_error(request, exc: DomainError):
-        errors = exc.errors or (
-            [{"loc": ["body", exc.field], "msg": exc.message, "type": exc.code}]
-            if exc.field
-            else None
-        )
         return problem_response(
-            request, status=exc.status, code=exc.code, detail=exc.message, errors=errors
+            request,
+            status=exc.status,
+            code=exc.code,
+            detail=exc.message,
+            errors=_domain_errors(exc),
         )
 
     @api.exception_handler(ValidationError)

@@ -233,3 +233,25 @@ def pending_clearings(user, currency: str | None = None):
     if currency:
         qs = qs.filter(currency=currency)
     return qs.order_by("available_at")
+
+
+def user_account(user, *, kind: str, currency: str) -> Account | None:
+    """The user's pending / available / credit account in ``currency`` (None before first use)."""
+    return Account.objects.filter(owner=user, kind=kind, currency=currency.upper()).first()
+
+
+def user_accounts(user, *, kinds: tuple[str, ...] | None = None):
+    """The user's own accounts (pending, available, credit), by currency then kind."""
+    qs = Account.objects.filter(owner=user)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs.order_by("currency", "kind", "id")
+
+
+def user_account_get(user, account_id) -> Account | None:
+    """One of the user's own accounts; None for anyone else's (pages answer 404)."""
+    try:
+        account_id = int(account_id)
+    except (TypeError, ValueError):
+        return None
+    return Account.objects.filter(owner=user, pk=account_id).first()

@@ -2,10 +2,52 @@
 
 from __future__ import annotations
 
-from micromarket.payments.fees import FeeQuote, fee_quote, schedule_at
-from micromarket.payments.models import Payment, SandboxObject
+from dataclasses import dataclass, field
+from datetime import datetime
 
-__all__ = ["FeeQuote", "fee_quote", "schedule_at", "sandbox_charge_for_confirmation"]
+from django.db.models import Prefetch, QuerySet, Sum
+from django.utils import timezone
+
+from micromarket.ledger import selectors as ledger_selectors
+from micromarket.payments.fees import DEFAULTS, FeeQuote, currency_fees, fee_quote, schedule_at
+from micromarket.payments.models import (
+    CurrencyFees,
+    FeeSchedule,
+    Payment,
+    PaymentLine,
+    Payout,
+    PayoutMethod,
+    PayoutStatus,
+    ReconciliationRun,
+    Refund,
+    SandboxControl,
+    SandboxObject,
+    WebhookEvent,
+)
+
+__all__ = [
+    "FeeQuote",
+    "currency_terms",
+    "earnings_summary",
+    "fee_quote",
+    "fee_schedule_detail",
+    "fee_schedules_upcoming",
+    "payment_fee_schedule",
+    "payment_for_buyer",
+    "payment_for_reference",
+    "payments_for_buyer",
+    "payout_methods_for_owner",
+    "payouts_for_owner",
+    "payouts_in_payout",
+    "reconciliation_run_get",
+    "reconciliation_runs",
+    "sandbox_charge_for_confirmation",
+    "sandbox_control",
+    "schedule_at",
+    "webhook_events_recent",
+]
+
+IN_PAYOUT = (PayoutStatus.REQUESTED, PayoutStatus.IN_FLIGHT)
 
 
 def sandbox_charge_for_confirmation(*, reference: str) -> SandboxObject | None:
@@ -16,3 +58,137 @@ def sandbox_charge_for_confirmation(*, reference: str) -> SandboxObject | None:
 
 def payment_for_reference(*, provider: str, reference: str) -> Payment | None:
     return Payment.objects.filter(provider=provider, provider_reference=reference).first()
+
+
+# --- fees -----------------------------------------------------------------------------------
+
+
+def currency_terms(*, currency: str, at: datetime | None = None) -> CurrencyFees:
+    """The fixed amounts of the schedule in effect for one currency (small-order fee and its
+    threshold, payout minimum and fee); zeros when the schedule sets none."""
+    return currency_fees(schedule_at(at), currency)
+
+
+def fee_schedule_detail(schedule: FeeSchedule) -> dict:
+    """A schedule with its per-currency amounts and category rates, for display."""
+    if not schedule.pk:
+        return {"schedule": schedule, "currency_fees": [], "category_commissions": []}
+    return {
+        "schedule": schedule,
+        "currency_fees": list(schedule.currency_fees.order_by("currency")),
+        "category_commissions": list(
+            schedule.category_commissions.select_related("category", "category__parent").order_by(
+                "category__parent__name", "category__name"
+            )
+        ),
+    }
+
+
+def fee_schedules_upcoming(*, now: datetime | None = None) -> list[FeeSchedule]:
+    """Schedules that start in the future, soonest first."""
+    now = now or timezone.now()
+    return list(FeeSchedule.objects.filter(effective_from__gt=now).order_by("effective_from", "id"))
+
+
+def payment_fee_schedule(payment: Payment) -> FeeSchedule:
+    """The schedule a payment was priced with (an unsaved one with the defaults when the
+    operator had configured none)."""
+    if payment.fee_schedule_id:
+        return payment.fee_schedule
+    return FeeSchedule(effective_from=payment.created_at, **DEFAULTS)
+
+
+# --- buyers ---------------------------------------------------------------------------------
+
+
+def payments_for_buyer(*, buyer) -> QuerySet[Payment]:
+    return Payment.objects.filter(buyer=buyer).order_by("-created_at", "-id")
+
+
+def payment_for_buyer(*, buyer, payment_id: int) -> Payment | None:
+    """The buyer's own payment with its lines and refunds; None for anyone else's."""
+    return (
+        Payment.objects.filter(buyer=buyer, pk=payment_id)
+        .select_related("fee_schedule", "tip_seller")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=PaymentLine.objects.select_related("seller").prefetch_related(
+                    Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "id"))
+                ),
+            )
+        )
+        .first()
+    )
+
+
+# --- sellers --------------------------------------------------------------------------------
+
+
+def payout_methods_for_owner(*, owner) -> QuerySet[PayoutMethod]:
+    return PayoutMethod.objects.filter(owner=owner, removed_at__isnull=True).order_by(
+        "-created_at", "-id"
+    )
+
+
+def payouts_for_owner(*, owner) -> QuerySet[Payout]:
+    return Payout.objects.filter(owner=owner).select_related("method").order_by("-created_at", "-id")
+
+
+def payouts_in_payout(*, owner) -> dict[str, int]:
+    """{currency: amount} of the owner's payouts requested or on their way."""
+    rows = (
+        Payout.objects.filter(owner=owner, status__in=IN_PAYOUT)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+    )
+    return {r["currency"]: r["total"] for r in rows}
+
+
+@dataclass
+class CurrencyEarnings:
+    currency: str
+    pending: int = 0
+    available: int = 0
+    in_payout: int = 0
+    next_clearings: list = field(default_factory=list)  # ledger Clearing rows, soonest first
+    terms: CurrencyFees | None = None  # payout minimum and fee
+
+
+def earnings_summary(*, user, clearings_shown: int = 3) -> list[CurrencyEarnings]:
+    """Per currency the seller's pending, available and in-payout amounts, the next dates on
+    which pending earnings clear, and the payout minimum and fee."""
+    kinds = (ledger_selectors.AccountKind.PENDING, ledger_selectors.AccountKind.AVAILABLE)
+    rows: dict[str, CurrencyEarnings] = {}
+    for account in ledger_selectors.user_accounts(user, kinds=kinds):
+        row = rows.setdefault(account.currency, CurrencyEarnings(account.currency))
+        setattr(row, account.kind, account.balance)
+    for currency, amount in payouts_in_payout(owner=user).items():
+        rows.setdefault(currency, CurrencyEarnings(currency)).in_payout = amount
+    schedule = schedule_at()
+    for row in rows.values():
+        row.next_clearings = list(
+            ledger_selectors.pending_clearings(user, row.currency)[:clearings_shown]
+        )
+        row.terms = currency_fees(schedule, row.currency)
+    return [rows[c] for c in sorted(rows)]
+
+
+# --- operators ------------------------------------------------------------------------------
+
+
+def reconciliation_runs(*, limit: int = 60) -> list[ReconciliationRun]:
+    return list(ReconciliationRun.objects.order_by("-day", "-id")[:limit])
+
+
+def reconciliation_run_get(*, run_id: int) -> ReconciliationRun | None:
+    return ReconciliationRun.objects.prefetch_related("difference_rows").filter(pk=run_id).first()
+
+
+def webhook_events_recent(*, limit: int = 20) -> list[WebhookEvent]:
+    return list(WebhookEvent.objects.order_by("-received_at", "-id")[:limit])
+
+
+def sandbox_control() -> SandboxControl:
+    """The sandbox's failure switches (all off when never set); reads without writing."""
+    return SandboxControl.objects.filter(pk=1).first() or SandboxControl(pk=1)

@@ -219,6 +219,8 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 # Several endpoint secrets, comma-separated, while rotating: whsec_new,whsec_old
 STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=[])
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # tests point the library at a local server
+# API Idempotency-Key records are kept this long (at least 24 hours).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
 SANDBOX_PAYOUT_DELAY = env.int("SANDBOX_PAYOUT_DELAY", default=120)  # seconds until "paid"
 
 # --- Static and media files -----------------------------------------------------------------

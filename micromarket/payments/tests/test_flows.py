@@ -41,8 +41,11 @@ def pay(buyer, seller, subtotal=10_000, ref="order:1", card=CARD, credit=0, key=
     return services.payment_start(
         buyer=buyer,
         currency="USD",
-        orders=[services.OrderCharge(reference=ref, seller=seller, subtotal=subtotal,
-                                     description=f"Logo design ({ref})")],
+        orders=[
+            services.OrderCharge(
+                reference=ref, seller=seller, subtotal=subtotal, description=f"Logo design ({ref})"
+            )
+        ],
         payment_method=card,
         idempotency_key=key or f"pay-{ref}",
         return_url="http://testserver/back/",
@@ -126,8 +129,9 @@ def test_release_clearing_and_payout(buyer, seller):
     assert balances(seller) == {"pending": 0, "available": 9_000, "credit": 0}
 
     method = services.payout_method_add(owner=seller, destination=sandbox.BANK_SUCCEEDS)
-    payout = services.payout_request(owner=seller, amount=9_000, currency="USD",
-                                     method_id=method.pk, idempotency_key="po-1")
+    payout = services.payout_request(
+        owner=seller, amount=9_000, currency="USD", method_id=method.pk, idempotency_key="po-1"
+    )
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.IN_FLIGHT
     assert balances(seller)["available"] == 0
@@ -143,8 +147,9 @@ def test_failed_payout_returns_the_money(buyer, seller):
     services.escrow_release(reference="order:1", idempotency_key="release-1", clearing_days=0)
     ledger.clearing_apply_due(now=timezone.now() + timedelta(seconds=1))
     method = services.payout_method_add(owner=seller, destination=sandbox.BANK_FAILS)
-    payout = services.payout_request(owner=seller, amount=9_000, currency="USD",
-                                     method_id=method.pk, idempotency_key="po-1")
+    payout = services.payout_request(
+        owner=seller, amount=9_000, currency="USD", method_id=method.pk, idempotency_key="po-1"
+    )
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.FAILED
     assert "does not exist" in payout.failure_message
@@ -155,8 +160,9 @@ def test_failed_payout_returns_the_money(buyer, seller):
 def test_payout_beyond_the_balance_is_refused_and_writes_nothing(buyer, seller):
     method = services.payout_method_add(owner=seller, destination=sandbox.BANK_SUCCEEDS)
     with pytest.raises(ValidationFailed) as exc:
-        services.payout_request(owner=seller, amount=100, currency="USD",
-                                method_id=method.pk, idempotency_key="po-1")
+        services.payout_request(
+            owner=seller, amount=100, currency="USD", method_id=method.pk, idempotency_key="po-1"
+        )
     assert exc.value.code == "insufficient_funds"
     assert not seller.payouts.exists()
 
@@ -165,19 +171,32 @@ def test_someone_elses_payout_method_is_not_found(seller):
     other = UserFactory()
     method = services.payout_method_add(owner=other, destination=sandbox.BANK_SUCCEEDS)
     with pytest.raises(NotFound):
-        services.payout_request(owner=seller, amount=100, currency="USD",
-                                method_id=method.pk, idempotency_key="po-1")
+        services.payout_request(
+            owner=seller, amount=100, currency="USD", method_id=method.pk, idempotency_key="po-1"
+        )
 
 
 def test_partial_then_full_refund_returns_price_and_fee_exactly(buyer, seller):
     pay(buyer, seller, subtotal=999)  # fee 5% of 9.99 → 0.50
-    r1 = services.refund_create(reference="order:1", amount=333, to="card", reason="late",
-                                idempotency_key="r1", actor=seller)
+    r1 = services.refund_create(
+        reference="order:1",
+        amount=333,
+        to="card",
+        reason="late",
+        idempotency_key="r1",
+        actor=seller,
+    )
     assert r1.status == RefundStatus.PENDING  # the provider is asked after commit
     r1.refresh_from_db()
     assert r1.status == RefundStatus.SUCCEEDED  # the sandbox refunded at once
-    r2 = services.refund_create(reference="order:1", amount=666, to="credit", reason="rest",
-                                idempotency_key="r2", actor=seller)
+    r2 = services.refund_create(
+        reference="order:1",
+        amount=666,
+        to="credit",
+        reason="rest",
+        idempotency_key="r2",
+        actor=seller,
+    )
     assert r1.total + r2.total == 999 + 50
     assert balances(buyer)["credit"] == r2.total
     escrow = ledger_selectors.escrow_for_reference("order:1")
@@ -188,19 +207,32 @@ def test_partial_then_full_refund_returns_price_and_fee_exactly(buyer, seller):
 def test_buyer_cannot_refund_themselves_and_strangers_do_not_see_the_order(buyer, seller):
     pay(buyer, seller)
     with pytest.raises(PermissionDenied):
-        services.refund_create(reference="order:1", amount=100, to="card", reason="x",
-                               idempotency_key="r", actor=buyer)
+        services.refund_create(
+            reference="order:1", amount=100, to="card", reason="x", idempotency_key="r", actor=buyer
+        )
     with pytest.raises(NotFound):
-        services.refund_create(reference="order:1", amount=100, to="card", reason="x",
-                               idempotency_key="r", actor=UserFactory())
+        services.refund_create(
+            reference="order:1",
+            amount=100,
+            to="card",
+            reason="x",
+            idempotency_key="r",
+            actor=UserFactory(),
+        )
     assert ledger_selectors.escrow_for_reference("order:1").account.balance == 10_500
 
 
 def test_failed_card_refund_becomes_buyer_credit(buyer, seller):
     pay(buyer, seller)
     SandboxControl.objects.update_or_create(pk=1, defaults={"fail_refunds": True})
-    refund = services.refund_create(reference="order:1", amount=10_000, to="card",
-                                    reason="cancelled", idempotency_key="r", actor=seller)
+    refund = services.refund_create(
+        reference="order:1",
+        amount=10_000,
+        to="card",
+        reason="cancelled",
+        idempotency_key="r",
+        actor=seller,
+    )
     refund.refresh_from_db()
     assert refund.status == RefundStatus.CREDITED
     assert balances(buyer)["credit"] == 10_500
@@ -210,8 +242,14 @@ def test_failed_card_refund_becomes_buyer_credit(buyer, seller):
 def test_settlement_splits_between_buyer_and_seller(buyer, seller):
     pay(buyer, seller)
     operator = UserFactory(operator=True)
-    services.escrow_settlement(reference="order:1", buyer_amount=4_000, to="credit",
-                               reason="dispute decided", idempotency_key="d1", actor=operator)
+    services.escrow_settlement(
+        reference="order:1",
+        buyer_amount=4_000,
+        to="credit",
+        reason="dispute decided",
+        idempotency_key="d1",
+        actor=operator,
+    )
     # Buyer: 40.00 + 40% of the 5.00 fee; seller: 60.00 − 10% commission.
     assert balances(buyer)["credit"] == 4_200
     assert balances(seller)["pending"] == 5_400
@@ -221,8 +259,14 @@ def test_settlement_splits_between_buyer_and_seller(buyer, seller):
 
 def test_credit_pays_for_the_next_order(buyer, seller):
     pay(buyer, seller)
-    services.refund_create(reference="order:1", amount=10_000, to="credit", reason="x",
-                           idempotency_key="r", actor=seller)
+    services.refund_create(
+        reference="order:1",
+        amount=10_000,
+        to="credit",
+        reason="x",
+        idempotency_key="r",
+        actor=seller,
+    )
     assert balances(buyer)["credit"] == 10_500
     payment = pay(buyer, seller, subtotal=2_000, ref="order:2", credit=10_500)
     assert payment.status == PaymentStatus.SUCCEEDED
@@ -233,19 +277,33 @@ def test_credit_pays_for_the_next_order(buyer, seller):
 
 def test_declined_payment_gives_back_the_credit_it_used(buyer, seller):
     pay(buyer, seller)
-    services.refund_create(reference="order:1", amount=10_000, to="credit", reason="x",
-                           idempotency_key="r", actor=seller)
-    payment = pay(buyer, seller, subtotal=20_000, ref="order:2", credit=10_500,
-                  card=sandbox.CARD_DECLINED)
+    services.refund_create(
+        reference="order:1",
+        amount=10_000,
+        to="credit",
+        reason="x",
+        idempotency_key="r",
+        actor=seller,
+    )
+    payment = pay(
+        buyer, seller, subtotal=20_000, ref="order:2", credit=10_500, card=sandbox.CARD_DECLINED
+    )
     assert payment.status == PaymentStatus.DECLINED
     assert balances(buyer)["credit"] == 10_500
     assert_books_balance()
 
 
 def test_tip_goes_to_the_seller_pending(buyer, seller):
-    payment = services.tip_start(buyer=buyer, seller=seller, reference="order:1", amount=500,
-                                 currency="USD", payment_method=CARD, idempotency_key="tip",
-                                 return_url="http://testserver/")
+    payment = services.tip_start(
+        buyer=buyer,
+        seller=seller,
+        reference="order:1",
+        amount=500,
+        currency="USD",
+        payment_method=CARD,
+        idempotency_key="tip",
+        return_url="http://testserver/",
+    )
     assert payment.status == PaymentStatus.SUCCEEDED
     assert balances(seller)["pending"] == 500
     assert_books_balance()
