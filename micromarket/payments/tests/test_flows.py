@@ -200,7 +200,8 @@ def test_partial_then_full_refund_returns_price_and_fee_exactly(buyer, seller):
     assert r1.total + r2.total == 999 + 50
     assert balances(buyer)["credit"] == r2.total
     escrow = ledger_selectors.escrow_for_reference("order:1")
-    assert escrow.status == "refunded" and escrow.account.balance == 0
+    assert escrow.status == "refunded"
+    assert escrow.account.balance == 0
     assert_books_balance()
 
 
