@@ -14,7 +14,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from micromarket.core.api import PROBLEM_RESPONSES, LimitOffsetPage, problem_response
-from micromarket.core.errors import ValidationFailed
+from micromarket.core.errors import NotFound, ValidationFailed
 from micromarket.core.idempotency import idempotent
 from micromarket.ledger import selectors as ledger_selectors
 from micromarket.payments import selectors, services
@@ -26,6 +26,8 @@ from micromarket.payments.schemas import (
     PayoutMethodIn,
     PayoutMethodOut,
     PayoutOut,
+    StripeOnboardingIn,
+    StripeOnboardingOut,
     WalletLinePage,
     WalletOut,
     WebhookOut,
@@ -127,7 +129,10 @@ def payouts_list(request):
     summary="One of your payouts",
 )
 def payout_get(request, payout_id: int):
-    return _payout(selectors.payout_get_for_owner(owner=request.auth, payout_id=payout_id))
+    payout = selectors.payouts_for_owner(owner=request.auth).filter(pk=payout_id).first()
+    if payout is None:
+        raise NotFound("No such payout.")
+    return _payout(payout)
 
 
 def _method(method) -> dict:
@@ -157,6 +162,21 @@ def payout_method_create(request, payload: PayoutMethodIn):
     return Status(201, _method(method))
 
 
+@router.post(
+    "/payout-methods/stripe-onboarding",
+    response={201: StripeOnboardingOut, **PROBLEM_RESPONSES},
+    summary="Stripe only: your Connect account and a link to Stripe's onboarding",
+)
+def payout_method_stripe(request, payload: StripeOnboardingIn):
+    method, url = services.payout_method_stripe_onboarding(
+        owner=request.auth,
+        country=payload.country,
+        refresh_url=request.build_absolute_uri("/earnings/payout-methods/"),
+        return_url=request.build_absolute_uri("/earnings/"),
+    )
+    return Status(201, {"method": _method(method), "onboarding_url": url})
+
+
 @router.delete(
     "/payout-methods/{method_id}",
     response={204: None, **PROBLEM_RESPONSES},
@@ -167,56 +187,12 @@ def payout_method_delete(request, method_id: int):
     return Status(204, None)
 
 
-def _payment(payment) -> dict:
-    return {
-        **{
-            f: getattr(payment, f)
-            for f in (
-                "id",
-                "status",
-                "currency",
-                "total",
-                "card_amount",
-                "credit_amount",
-                "description",
-                "decline_message",
-                "action_url",
-                "created_at",
-                "paid_at",
-            )
-        },
-        "lines": [
-            {
-                "reference": line.reference,
-                "description": line.description,
-                "subtotal": line.subtotal,
-                "service_fee": line.service_fee,
-                "total": line.total,
-                "card_amount": line.card_amount,
-                "credit_amount": line.credit_amount,
-            }
-            for line in payment.lines.all()
-        ],
-        "refunds": [
-            {
-                "id": r.pk,
-                "reference": r.line.reference,
-                "amount": r.amount,
-                "fee_amount": r.fee_amount,
-                "destination": r.destination,
-                "status": r.status,
-                "reason": r.reason,
-                "created_at": r.created_at,
-            }
-            for r in payment.refunds.all()
-        ],
-    }
-
-
 @router.get("/payments", response=list[PaymentOut], summary="Your payments as a buyer")
 @paginate(LimitOffsetPage)
 def payments_list(request):
-    return [_payment(p) for p in selectors.payments_for_buyer(buyer=request.auth)[:500]]
+    return selectors.payments_for_buyer(buyer=request.auth).prefetch_related(
+        "lines", "refunds__line"
+    )
 
 
 @router.get(
@@ -225,7 +201,10 @@ def payments_list(request):
     summary="One of your payments, as a receipt",
 )
 def payment_get(request, payment_id: int):
-    return _payment(selectors.payment_get_for_buyer(buyer=request.auth, payment_id=payment_id))
+    payment = selectors.payment_for_buyer(buyer=request.auth, payment_id=payment_id)
+    if payment is None:
+        raise NotFound("No such payment.")
+    return payment
 
 
 @router.get(

@@ -101,13 +101,17 @@ class ReceiptLine(Schema):
 
 class RefundOut(Schema):
     id: int
-    reference: str
-    amount: int
-    fee_amount: int
+    order_reference: str
+    amount: int = Field(description="Of the price.")
+    fee_amount: int = Field(description="Of the buyer's service fee, returned with it.")
     destination: str
     status: str
     reason: str
     created_at: datetime
+
+    @staticmethod
+    def resolve_order_reference(obj) -> str:
+        return obj.line.reference
 
 
 class PaymentOut(Schema):
@@ -129,3 +133,12 @@ class PaymentOut(Schema):
 class WebhookOut(Schema):
     received: bool
     outcome: str
+
+
+class StripeOnboardingIn(Schema):
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166 country of the bank")
+
+
+class StripeOnboardingOut(Schema):
+    method: PayoutMethodOut
+    onboarding_url: str

@@ -694,6 +694,35 @@ def payout_method_add(*, owner, destination: str, label: str = "") -> PayoutMeth
     )
 
 
+def payout_method_stripe_onboarding(
+    *, owner, country: str, refresh_url: str, return_url: str
+) -> tuple[PayoutMethod, str]:
+    """With the Stripe provider: the seller's Connect Express account (created on first use)
+    and a fresh link to Stripe's onboarding, where they verify identity and add a bank."""
+    if settings.PAYMENTS_PROVIDER != "stripe":
+        raise ValidationFailed(
+            "Payouts go through the sandbox here; add a bank account.", code="provider_not_stripe"
+        )
+    country = (country or "").upper()
+    if len(country) != 2 or not country.isalpha():
+        raise ValidationFailed("Choose the country of your bank.", field="country")
+    provider = get_provider("stripe")
+    method = PayoutMethod.objects.filter(
+        owner=owner, provider="stripe", removed_at__isnull=True
+    ).first()
+    if method is None:
+        account = provider.connect_account_create(
+            email=owner.email, country=country, idempotency_key=f"connect:{owner.pk}"
+        )
+        method = PayoutMethod.objects.create(
+            owner=owner, provider="stripe", destination=account, label="Stripe account"
+        )
+    url = provider.connect_onboarding_url(
+        account=method.destination, refresh_url=refresh_url, return_url=return_url
+    )
+    return method, url
+
+
 def payout_method_remove(*, owner, method_id: int) -> None:
     updated = PayoutMethod.objects.filter(
         pk=method_id, owner=owner, removed_at__isnull=True

@@ -317,6 +317,39 @@ class StripeProvider:
             raise _provider_error(f"Retrieving Stripe Transfer {reference}", exc) from exc
         return _payout_result(transfer.to_dict())
 
+    # Connect onboarding -----------------------------------------------------------------------
+
+    def connect_account_create(self, *, email: str, country: str, idempotency_key: str) -> str:
+        """A Connect Express account for a seller (payouts go to it); returns its "acct_…" id."""
+        try:
+            account = self.client.v1.accounts.create(
+                {  # type: ignore[arg-type]
+                    "type": "express",
+                    "email": email,
+                    "country": country,
+                    "capabilities": {"transfers": {"requested": True}},
+                },
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _provider_error("Creating the Stripe account", exc) from exc
+        return account.id
+
+    def connect_onboarding_url(self, *, account: str, refresh_url: str, return_url: str) -> str:
+        """Where the seller completes Stripe's onboarding (identity, bank account)."""
+        try:
+            link = self.client.v1.account_links.create(
+                {  # type: ignore[arg-type]
+                    "account": account,
+                    "refresh_url": refresh_url,
+                    "return_url": return_url,
+                    "type": "account_onboarding",
+                }
+            )
+        except stripe.StripeError as exc:
+            raise _provider_error("Creating the Stripe onboarding link", exc) from exc
+        return link.url
+
     # Reconciliation --------------------------------------------------------------------------
 
     def records(self, *, since: datetime, until: datetime) -> list[ProviderRecord]:

@@ -80,6 +80,7 @@ class FakeStripe:
     refunds: dict[str, dict] = field(default_factory=dict)
     transfers: dict[str, dict] = field(default_factory=dict)
     balance_transactions: dict[str, dict] = field(default_factory=dict)
+    accounts: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -234,6 +235,25 @@ class FakeStripe:
                 return 200, dict(self._get(self.transfers, transfer_id, "transfer"))
             case "GET", ["v1", "balance_transactions"]:
                 return self._list_balance_transactions(params)
+            case "POST", ["v1", "accounts"]:
+                account = {
+                    "id": self._new_id("acct"),
+                    "object": "account",
+                    "type": _required(params, "type"),
+                    "email": params.get("email"),
+                    "country": params.get("country"),
+                    "created": self._now(),
+                }
+                self.accounts[account["id"]] = account
+                return 200, dict(account)
+            case "POST", ["v1", "account_links"]:
+                account_id = _required(params, "account")
+                self._get(self.accounts, account_id, "account")
+                return 200, {
+                    "object": "account_link",
+                    "created": self._now(),
+                    "url": f"https://connect.stripe.test/setup/{account_id}",
+                }
         raise _StripeHTTPError(
             404,
             "invalid_request_error",

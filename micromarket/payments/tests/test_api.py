@@ -333,3 +333,35 @@ def test_unverified_webhooks_are_refused_and_change_nothing(client, stripe_setti
     assert response.status_code == 400
     assert response.json()["code"] == "bad_signature"
     assert not WebhookEvent.objects.exists()
+
+
+def test_stripe_sellers_get_a_connect_account_and_an_onboarding_link(
+    seller_client, seller, stripe_settings
+):
+    first = seller_client.post(
+        "/api/v1/payout-methods/stripe-onboarding",
+        {"country": "FR"},
+        content_type="application/json",
+    )
+    assert first.status_code == 201
+    body = first.json()
+    assert body["onboarding_url"].startswith("https://connect.stripe.test/setup/acct_")
+    again = seller_client.post(
+        "/api/v1/payout-methods/stripe-onboarding",
+        {"country": "FR"},
+        content_type="application/json",
+    ).json()
+    assert again["method"]["id"] == body["method"]["id"]  # one account, a fresh link
+    assert len(stripe_settings.requests_to("POST", "/v1/accounts")) == 1
+    created = stripe_settings.requests_to("POST", "/v1/accounts")[0]
+    assert created.params["email"] == seller.email
+
+
+def test_stripe_onboarding_is_refused_with_the_sandbox(seller_client):
+    response = seller_client.post(
+        "/api/v1/payout-methods/stripe-onboarding",
+        {"country": "FR"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "provider_not_stripe"
