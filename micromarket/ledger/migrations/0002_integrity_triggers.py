@@ -100,7 +100,7 @@ SQLITE_BACKWARD = [
 def _run(statements_by_vendor):
     def run(apps, schema_editor):
         for sql in statements_by_vendor.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # no %-placeholders: RAISE uses %
 
     return run
 
