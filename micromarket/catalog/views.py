@@ -28,6 +28,7 @@ from micromarket.catalog.models import Offer
 from micromarket.core.errors import DomainError, NotFound
 from micromarket.core.forms import form_add_domain_error
 from micromarket.core.money import to_minor
+from micromarket.payments import selectors as payment_selectors
 
 Kind = Offer.Kind
 
@@ -106,10 +107,32 @@ def offer_detail(request, pk: int):
         offer = selectors.offer_get_visible(offer_id=pk, viewer=request.user)
     except NotFound as exc:
         _not_found(exc)
+    # What the buyer pays on top of the price (the fees in effect now), before they order.
+    quotes: dict[int, payment_selectors.FeeQuote] = {}
+
+    def quote(price: int) -> payment_selectors.FeeQuote:
+        if price not in quotes:
+            quotes[price] = payment_selectors.fee_quote(
+                subtotal=price,
+                currency=offer.currency,
+                category_id=offer.category_id,
+                parent_category_id=offer.category.parent_id,
+            )
+        return quotes[price]
+
+    packages = list(offer.packages.all()) if offer.kind == Kind.SERVICE else []
     return render(
         request,
         "catalog/offer_detail.html",
-        {"offer": offer, "can_manage": selectors.can_manage(offer=offer, user=request.user)},
+        {
+            "offer": offer,
+            "can_manage": selectors.can_manage(offer=offer, user=request.user),
+            "fee_quote": quote(offer.price_from) if offer.price_from else None,
+            "package_quotes": [(p, quote(p.price)) for p in packages],
+            "fee_terms": payment_selectors.currency_terms(currency=offer.currency)
+            if offer.price_from
+            else None,
+        },
     )
 
 

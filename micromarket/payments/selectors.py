@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
@@ -36,14 +37,17 @@ __all__ = [
     "payment_for_buyer",
     "payment_for_reference",
     "payments_for_buyer",
+    "payout_for_key",
     "payout_methods_for_owner",
     "payouts_for_owner",
     "payouts_in_payout",
+    "percent_label",
     "reconciliation_run_get",
     "reconciliation_runs",
     "sandbox_charge_for_confirmation",
     "sandbox_control",
     "schedule_at",
+    "wallet",
     "webhook_events_recent",
 ]
 
@@ -69,19 +73,31 @@ def currency_terms(*, currency: str, at: datetime | None = None) -> CurrencyFees
     return currency_fees(schedule_at(at), currency)
 
 
+def percent_label(bps: int) -> str:
+    """1000 → "10%", 550 → "5.5%"."""
+    return f"{(Decimal(bps) / 100).normalize():f}%"
+
+
 def fee_schedule_detail(schedule: FeeSchedule) -> dict:
-    """A schedule with its per-currency amounts and category rates, for display."""
-    if not schedule.pk:
-        return {"schedule": schedule, "currency_fees": [], "category_commissions": []}
-    return {
+    """A schedule with its rates as percentages, its per-currency amounts and its category
+    rates, for display."""
+    detail = {
         "schedule": schedule,
-        "currency_fees": list(schedule.currency_fees.order_by("currency")),
-        "category_commissions": list(
-            schedule.category_commissions.select_related("category", "category__parent").order_by(
-                "category__parent__name", "category__name"
-            )
-        ),
+        "commission": percent_label(schedule.commission_bps),
+        "buyer_fee": percent_label(schedule.buyer_fee_bps),
+        "tip_share": percent_label(schedule.tip_platform_bps),
+        "currency_fees": [],
+        "category_commissions": [],
     }
+    if schedule.pk:
+        detail["currency_fees"] = list(schedule.currency_fees.order_by("currency"))
+        detail["category_commissions"] = [
+            (row, percent_label(row.commission_bps))
+            for row in schedule.category_commissions.select_related(
+                "category", "category__parent"
+            ).order_by("category__parent__name", "category__name")
+        ]
+    return detail
 
 
 def fee_schedules_upcoming(*, now: datetime | None = None) -> list[FeeSchedule]:
@@ -132,7 +148,16 @@ def payout_methods_for_owner(*, owner) -> QuerySet[PayoutMethod]:
 
 
 def payouts_for_owner(*, owner) -> QuerySet[Payout]:
-    return Payout.objects.filter(owner=owner).select_related("method").order_by("-created_at", "-id")
+    return (
+        Payout.objects.filter(owner=owner).select_related("method").order_by("-created_at", "-id")
+    )
+
+
+def payout_for_key(*, owner, idempotency_key: str) -> Payout | None:
+    """The owner's payout made with this key (a form sent twice), if any."""
+    if not idempotency_key:
+        return None
+    return Payout.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
 
 
 def payouts_in_payout(*, owner) -> dict[str, int]:
@@ -172,6 +197,28 @@ def earnings_summary(*, user, clearings_shown: int = 3) -> list[CurrencyEarnings
         )
         row.terms = currency_fees(schedule, row.currency)
     return [rows[c] for c in sorted(rows)]
+
+
+def wallet(*, user) -> list[dict]:
+    """Per currency (sorted): pending, available, in payout, buyer credit and when the next
+    pending earnings clear — the API's /wallet."""
+    balances = ledger_selectors.user_balances(user)
+    in_payout = payouts_in_payout(owner=user)
+    result = []
+    for currency in sorted(set(balances) | set(in_payout)):
+        amounts = balances.get(currency, {"pending": 0, "available": 0, "credit": 0})
+        first = ledger_selectors.pending_clearings(user, currency).first()
+        result.append(
+            {
+                "currency": currency,
+                "pending": amounts["pending"],
+                "available": amounts["available"],
+                "in_payout": in_payout.get(currency, 0),
+                "credit": amounts["credit"],
+                "next_clearing_at": first.available_at if first else None,
+            }
+        )
+    return result
 
 
 # --- operators ------------------------------------------------------------------------------
