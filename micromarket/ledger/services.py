@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from micromarket.core.errors import NotFound, ValidationFailed
+from micromarket.core.money import money_format
 from micromarket.ledger.arithmetic import fee_refund_due, percent
 from micromarket.ledger.models import (
     SYSTEM_KINDS,
@@ -202,8 +203,8 @@ def transaction_post(
                     raise NotFound("Unknown ledger account.", code="unknown_account")
                 if account.balance + delta < 0:
                     raise ValidationFailed(
-                        f"That is more than the balance of {account} "
-                        f"({account.balance} available).",
+                        f"That is more than the {_label(account)} "
+                        f"({money_format(account.balance, account.currency)}).",
                         code="insufficient_funds",
                         field="amount",
                     )
@@ -234,6 +235,17 @@ def transaction_post(
             return existing
         raise
     return txn
+
+
+def _label(account: Account) -> str:
+    """How a person calls the account in an error message."""
+    if account.kind == AccountKind.ESCROW:
+        return "amount held for this order"
+    return {
+        AccountKind.PENDING: "pending earnings",
+        AccountKind.AVAILABLE: "available balance",
+        AccountKind.CREDIT: "buyer credit",
+    }.get(account.kind, account.get_kind_display().lower())
 
 
 def transaction_reverse(

@@ -149,6 +149,24 @@ class PayoutMethodForm(forms.Form):
                 field.help_text += " " + SANDBOX_BANK_HELP
 
 
+def _country_choices() -> list[tuple[str, str]]:
+    from babel import Locale
+
+    names = Locale("en").territories
+    return sorted(
+        ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()),
+        key=lambda item: item[1],
+    )
+
+
+class StripeConnectForm(forms.Form):
+    country = forms.ChoiceField(
+        label="Country of your bank",
+        choices=[("", "Choose…"), *_country_choices()],
+        help_text="Stripe asks for your identity and bank details on its own secure pages.",
+    )
+
+
 # --- operators ------------------------------------------------------------------------------
 
 

@@ -358,6 +358,7 @@ class ReconciliationDifference(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     object_kind = models.CharField(max_length=20)  # charge, refund, payout
     reference = models.CharField(max_length=100)
+    currency = models.CharField(max_length=3)
     ours = models.BigIntegerField(null=True)
     theirs = models.BigIntegerField(null=True)
     detail = models.CharField(max_length=300)

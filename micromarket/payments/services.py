@@ -22,6 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from micromarket.core.errors import NotFound, PermissionDenied, ValidationFailed
+from micromarket.core.money import money_format
 from micromarket.ledger import selectors as ledger_selectors
 from micromarket.ledger import services as ledger
 from micromarket.payments import fees
@@ -105,6 +106,13 @@ class OrderCharge:
     parent_category_id: int | None = None
 
 
+def _card_last4(provider: str, payment_method: str) -> str:
+    """The sandbox takes test card numbers; other providers' tokens (pm_…) reveal nothing."""
+    if provider != "sandbox":
+        return ""
+    return "".join(c for c in payment_method if c.isdigit())[-4:]
+
+
 def payment_start(
     *,
     buyer,
@@ -178,9 +186,7 @@ def payment_start(
                 card_amount=total - credit,
                 credit_amount=credit,
                 provider=provider.name,
-                card_last4="".join(c for c in payment_method if c.isdigit())[-4:]
-                if provider.name == "sandbox"
-                else "",
+                card_last4=_card_last4(provider.name, payment_method),
                 description="; ".join(o.description for o in orders)[:300],
                 idempotency_key=idempotency_key,
                 fingerprint=fingerprint,
@@ -265,6 +271,7 @@ def tip_start(
             total=amount,
             card_amount=amount,
             provider=provider.name,
+            card_last4=_card_last4(provider.name, payment_method),
             description=f"Tip for {reference}",
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
@@ -752,8 +759,6 @@ def payout_request(
     schedule = fees.schedule_at()
     fixed = fees.currency_fees(schedule, currency)
     if amount < fixed.payout_minimum:
-        from micromarket.core.money import money_format
-
         raise ValidationFailed(
             f"The smallest payout is {money_format(fixed.payout_minimum, currency)}.",
             code="below_minimum",
@@ -972,24 +977,29 @@ def reconciliation_run(*, day: date, provider_name: str | None = None) -> Reconc
     since = datetime.combine(day, time.min, tzinfo=tz)
     until = since + timedelta(days=1)
     theirs = {(r.kind, r.reference): r for r in provider.records(since=since, until=until)}
-    ours: dict[tuple[str, str], tuple[int, str, int]] = {}
+    ours: dict[tuple[str, str], tuple[int, str, int, str]] = {}
     for p in Payment.objects.filter(
         provider=provider.name, created_at__gte=since, created_at__lt=until
     ).exclude(provider_reference=""):
-        ours[("charge", p.provider_reference)] = (p.card_amount, p.status, p.provider_fee)
+        ours[("charge", p.provider_reference)] = (
+            p.card_amount,
+            p.status,
+            p.provider_fee,
+            p.currency,
+        )
     for r in Refund.objects.filter(
         payment__provider=provider.name, created_at__gte=since, created_at__lt=until
     ).exclude(provider_reference=""):
-        ours[("refund", r.provider_reference)] = (r.total, r.status, 0)
+        ours[("refund", r.provider_reference)] = (r.total, r.status, 0, r.currency)
     for po in Payout.objects.filter(
         provider=provider.name, created_at__gte=since, created_at__lt=until
     ).exclude(provider_reference=""):
-        ours[("payout", po.provider_reference)] = (po.net, po.status, 0)
+        ours[("payout", po.provider_reference)] = (po.net, po.status, 0, po.currency)
 
     diffs: list[ReconciliationDifference] = []
     matched = 0
     money_states = {"succeeded", "paid", "pending", "in_flight"}
-    for key, (amount, status, fee) in ours.items():
+    for key, (amount, status, fee, currency) in ours.items():
         record = theirs.get(key)
         kind, ref = key
         if record is None:
@@ -997,6 +1007,7 @@ def reconciliation_run(*, day: date, provider_name: str | None = None) -> Reconc
                 diffs.append(
                     ReconciliationDifference(
                         kind=ReconciliationDifference.Kind.MISSING_AT_PROVIDER,
+                        currency=currency,
                         object_kind=kind,
                         reference=ref,
                         ours=amount,
@@ -1008,17 +1019,24 @@ def reconciliation_run(*, day: date, provider_name: str | None = None) -> Reconc
             diffs.append(
                 ReconciliationDifference(
                     kind=ReconciliationDifference.Kind.AMOUNT,
+                    currency=currency,
                     object_kind=kind,
                     reference=ref,
                     ours=amount,
                     theirs=record.amount,
-                    detail=f"fee ours {fee}, theirs {record.fee}" if kind == "charge" else "",
+                    detail=(
+                        f"provider fee: ours {money_format(fee, currency)}, "
+                        f"theirs {money_format(record.fee, currency)}"
+                    )
+                    if record.fee != fee
+                    else "",
                 )
             )
         elif (status in money_states) != (record.status in money_states):
             diffs.append(
                 ReconciliationDifference(
                     kind=ReconciliationDifference.Kind.STATUS,
+                    currency=currency,
                     object_kind=kind,
                     reference=ref,
                     ours=amount,
@@ -1033,6 +1051,7 @@ def reconciliation_run(*, day: date, provider_name: str | None = None) -> Reconc
             diffs.append(
                 ReconciliationDifference(
                     kind=ReconciliationDifference.Kind.MISSING_IN_LEDGER,
+                    currency=record.currency,
                     object_kind=record.kind,
                     reference=record.reference,
                     theirs=record.amount,

@@ -9,6 +9,11 @@ urlpatterns = [
     path("earnings/", views.earnings, name="earnings"),
     path("earnings/payout-methods/", views.payout_methods, name="payout_methods"),
     path(
+        "earnings/payout-methods/stripe/",
+        views.payout_method_stripe_connect,
+        name="payout_method_stripe_connect",
+    ),
+    path(
         "earnings/payout-methods/<int:pk>/remove/",
         views.payout_method_remove,
         name="payout_method_remove",

@@ -36,6 +36,7 @@ from micromarket.payments.forms import (
     PayoutMethodForm,
     ReconciliationForm,
     SandboxControlForm,
+    StripeConnectForm,
     new_idempotency_key,
     percent_text,
 )
@@ -205,9 +206,32 @@ def payout_methods(request):
             "form": form,
             "methods": selectors.payout_methods_for_owner(owner=request.user),
             "provider": settings.PAYMENTS_PROVIDER,
+            "connect_form": StripeConnectForm(),
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def payout_method_stripe_connect(request):
+    """Stripe: create (once) the seller's Connect account and send them to its onboarding."""
+    form = StripeConnectForm(request.POST)
+    if form.is_valid():
+        try:
+            _, url = services.payout_method_stripe_onboarding(
+                owner=request.user,
+                country=form.cleaned_data["country"],
+                refresh_url=request.build_absolute_uri(reverse("payments:payout_methods")),
+                return_url=request.build_absolute_uri(reverse("payments:earnings")),
+            )
+        except (DomainError, ProviderError) as exc:
+            messages.error(request, getattr(exc, "message", None) or str(exc))
+        else:
+            return redirect(url)
+    else:
+        messages.error(request, "Choose the country of your bank.")
+    return redirect("payments:payout_methods")
 
 
 @login_required

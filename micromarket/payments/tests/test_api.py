@@ -365,3 +365,19 @@ def test_stripe_onboarding_is_refused_with_the_sandbox(seller_client):
     )
     assert response.status_code == 422
     assert response.json()["code"] == "provider_not_stripe"
+
+
+def test_connect_with_stripe_from_the_payout_methods_page(seller_client, stripe_settings):
+    page = seller_client.get("/earnings/payout-methods/")
+    assert "Connect with Stripe" in page.text
+    response = seller_client.post("/earnings/payout-methods/stripe/", {"country": "DE"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://connect.stripe.test/setup/acct_")
+    assert "Open Stripe" in seller_client.get("/earnings/payout-methods/").text
+
+
+def test_more_than_the_balance_is_explained_in_money_not_cents(seller_client, method):
+    response = post_payout(
+        seller_client, {"amount": 100, "currency": "USD", "method_id": method.pk}
+    )
+    assert response.json()["detail"] == "That is more than the available balance ($0.00)."

@@ -620,7 +620,7 @@ def test_reconciliation_from_the_page_finds_differences(client, buyer, seller):
     response = client.post("/ops/finance/reconciliation/", {"day": today}, follow=True)
     page = text(response)
     assert "Problem: 1 difference with the provider" in page
-    assert f"Amounts differ charge {payment.provider_reference} 10500 9999" in page
+    assert f"Amounts differ charge {payment.provider_reference} $105.00 $99.99" in page
     assert ReconciliationRun.objects.count() == 1  # the day's run was replaced
     runs = text(client.get("/ops/finance/reconciliation/"))
     assert "sandbox 0 1 OK" in runs  # matched, differences, ledger checks
