@@ -321,8 +321,10 @@ def _payment_charge(payment: Payment, *, payment_method: str, return_url: str) -
                 reference="",
                 amount=payment.card_amount,
                 currency=payment.currency,
-                decline_message="The payment service could not be reached; nothing was "
-                "charged. Please try again.",
+                # If the provider did charge before the connection broke, the daily
+                # reconciliation reports the charge as "at the provider, not in our records".
+                decline_message="We could not reach the payment service, so this payment "
+                "was not completed. Please try again.",
             ),
         )
     return payment_record_result(payment=payment, result=result)
