@@ -6,17 +6,23 @@ split never creates or loses a cent.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
-
 BPS = 10_000  # basis points in 100%
 
 
 def share(amount: int, numerator: int, denominator: int) -> int:
-    """``amount × numerator / denominator`` rounded half-even to a whole minor unit."""
+    """``amount × numerator / denominator`` rounded half-even to a whole minor unit.
+
+    Integer arithmetic throughout: exact for amounts of any size (a Decimal in the default
+    28-digit context would round the product of two large amounts before dividing).
+    """
     if denominator <= 0:
         raise ValueError("denominator must be positive")
-    value = Decimal(amount) * Decimal(numerator) / Decimal(denominator)
-    return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
+    product = amount * numerator
+    sign = -1 if product < 0 else 1
+    quotient, remainder = divmod(abs(product), denominator)
+    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
+        quotient += 1
+    return sign * quotient
 
 
 def percent(amount: int, bps: int) -> int:

@@ -109,6 +109,18 @@ def account_for(kind: str, currency: str, owner=None) -> Account:
         return Account.objects.get(**lookup)
 
 
+def _system_accounts(currency: str, *kinds: str) -> dict[str, Account]:
+    """Several system accounts of one currency in one query (created on first use)."""
+    found = {
+        a.kind: a
+        for a in Account.objects.filter(kind__in=kinds, currency=currency, owner__isnull=True)
+    }
+    for kind in kinds:
+        if kind not in found:
+            found[kind] = account_for(kind, currency)
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # The core: one balanced transaction
 
@@ -150,10 +162,13 @@ def transaction_post(
     params: dict | None = None,
     created_by=None,
     reverses: Transaction | None = None,
+    replay_checked: bool = False,
 ) -> Transaction:
     """Write one balanced transaction and update the balances of its tracked accounts.
 
-    ``params`` describe the request for idempotency (defaults to the lines themselves). Raises
+    ``params`` describe the request for idempotency (defaults to the lines themselves).
+    ``replay_checked``: the caller already looked for this key while holding a lock that every
+    request with the key takes (an escrow row), so it is not looked up again. Raises
     ``ValidationFailed`` if the lines do not sum to zero per currency, if a posting's currency
     differs from its account's, or if a tracked balance would go below zero; nothing is written.
     """
@@ -165,7 +180,7 @@ def transaction_post(
     if params is None:
         params = {"lines": [(line.account.pk, line.amount) for line in lines]}
     fingerprint = _fingerprint({"kind": kind, "reference": reference, **params})
-    if (existing := _replayed(idempotency_key, fingerprint)) is not None:
+    if not replay_checked and (existing := _replayed(idempotency_key, fingerprint)) is not None:
         return existing
     if not lines:
         raise ValidationFailed("A transaction needs at least one non-zero posting.")
@@ -195,7 +210,10 @@ def transaction_post(
                 for a in Account.objects.select_for_update().filter(pk__in=deltas).order_by("pk")
             }
             # A concurrent request with this key may have committed while we waited.
-            if (existing := _replayed(idempotency_key, fingerprint)) is not None:
+            if (
+                not replay_checked
+                and (existing := _replayed(idempotency_key, fingerprint)) is not None
+            ):
                 return existing
             for pk, delta in deltas.items():
                 account = locked.get(pk)
@@ -322,16 +340,14 @@ def escrow_open(
         "service_fee": service_fee,
         "commission_bps": commission_bps,
     }
-    existing = Escrow.objects.filter(reference=reference).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                account = Account.objects.create(kind=AccountKind.ESCROW, currency=currency)
-                return Escrow.objects.create(
-                    reference=reference, account=account, description=description[:300], **terms
-                )
-        except IntegrityError:
-            existing = Escrow.objects.get(reference=reference)
+    try:  # the usual case is a new order: insert, and look only if the reference is taken
+        with transaction.atomic():
+            account = Account.objects.create(kind=AccountKind.ESCROW, currency=currency)
+            return Escrow.objects.create(
+                reference=reference, account=account, description=description[:300], **terms
+            )
+    except IntegrityError:
+        existing = Escrow.objects.get(reference=reference)
     if any(getattr(existing, k) != v for k, v in terms.items()):
         raise ValidationFailed(
             f"An escrow for {reference} already exists with other terms.",
@@ -356,7 +372,7 @@ def _lock_escrows(escrows: Iterable[Escrow]) -> list[Escrow]:
 def credit_hold(*, escrow: Escrow, amount: int, idempotency_key: str) -> Transaction:
     """Move ``amount`` of the buyer's credit into the order's escrow (part of a checkout)."""
     _check_amount(amount)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing here catches an error
         (escrow,) = _lock_escrows([escrow])
         params = {"escrow": escrow.pk, "amount": amount}
         if (
@@ -377,6 +393,7 @@ def credit_hold(*, escrow: Escrow, amount: int, idempotency_key: str) -> Transac
             idempotency_key=idempotency_key,
             lines=[Line(credit, amount), Line(escrow.account, -amount)],
             params=params,
+            replay_checked=True,
         )
 
 
@@ -386,7 +403,7 @@ def _fp(kind: str, reference: str, params: dict) -> str:
 
 def credit_return(*, escrow: Escrow, idempotency_key: str) -> Transaction | None:
     """The payment did not complete: give back any credit held and close the escrow."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing here catches an error
         (escrow,) = _lock_escrows([escrow])
         params = {"escrow": escrow.pk}
         if (
@@ -411,6 +428,7 @@ def credit_return(*, escrow: Escrow, idempotency_key: str) -> Transaction | None
             idempotency_key=idempotency_key,
             lines=[Line(escrow.account, held), Line(credit, -held)],
             params=params,
+            replay_checked=True,
         )
 
 
@@ -440,13 +458,16 @@ def charge_record(
         "provider_fee": provider_fee,
         "currency": currency,
     }
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing here catches an error
         escrows = {e.pk: e for e in _lock_escrows([e for e, _ in funding])}
         if (
             existing := _replayed(idempotency_key, _fp(TransactionKind.CHARGE, reference, params))
         ) is not None:
             return existing
-        clearing = account_for(AccountKind.PROVIDER_CLEARING, currency)
+        system = _system_accounts(
+            currency, AccountKind.PROVIDER_CLEARING, AccountKind.PROVIDER_FEES
+        )
+        clearing = system[AccountKind.PROVIDER_CLEARING]
         lines: list[Line] = []
         card_total = 0
         for escrow_in, amount in funding:
@@ -473,7 +494,7 @@ def charge_record(
         lines.append(Line(clearing, card_total))
         if provider_fee:
             lines += [
-                Line(account_for(AccountKind.PROVIDER_FEES, currency), provider_fee),
+                Line(system[AccountKind.PROVIDER_FEES], provider_fee),
                 Line(clearing, -provider_fee),
             ]
         txn = transaction_post(
@@ -483,6 +504,7 @@ def charge_record(
             idempotency_key=idempotency_key,
             lines=lines,
             params=params,
+            replay_checked=True,
         )
         Escrow.objects.filter(pk__in=escrows).update(status=EscrowStatus.HELD)
         return txn
@@ -562,7 +584,7 @@ def escrow_refund(
     The rest stays held. Refunding the whole price closes the escrow as refunded."""
     _check_amount(amount)
     params = {"escrow": escrow.pk, "amount": amount, "to": to}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing here catches an error
         (escrow,) = _lock_escrows([escrow])
         if (
             existing := _replayed(
@@ -585,6 +607,7 @@ def escrow_refund(
             lines=[Line(escrow.account, sub + fee), Line(destination, -(sub + fee))],
             params=params,
             created_by=created_by,
+            replay_checked=True,
         )
         Escrow.objects.filter(pk=escrow.pk).update(
             refunded_subtotal=F("refunded_subtotal") + sub,
@@ -601,7 +624,7 @@ def escrow_release(
     platform's commission; the buyer's service fee and the commission go to platform revenue.
     The earnings become available after ``clearing_days``."""
     params = {"escrow": escrow.pk, "clearing_days": clearing_days}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing here catches an error
         (escrow,) = _lock_escrows([escrow])
         if (
             existing := _replayed(
@@ -619,6 +642,7 @@ def escrow_release(
             lines=lines,
             params=params,
             created_by=created_by,
+            replay_checked=True,
         )
         _clearing_create(txn, escrow.seller, seller_net, escrow.currency, clearing_days)
         Escrow.objects.filter(pk=escrow.pk).update(
@@ -648,7 +672,7 @@ def escrow_settle(
         "to": to,
         "clearing_days": clearing_days,
     }
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing here catches an error
         (escrow,) = _lock_escrows([escrow])
         if (
             existing := _replayed(
@@ -674,6 +698,7 @@ def escrow_settle(
             lines=lines,
             params=params,
             created_by=created_by,
+            replay_checked=True,
         )
         _clearing_create(txn, escrow.seller, seller_net, escrow.currency, clearing_days)
         full_refund = refunded_sub == escrow.subtotal
@@ -750,7 +775,7 @@ def tip_record(
             Line(account_for(AccountKind.PROVIDER_FEES, currency), provider_fee),
             Line(clearing, -provider_fee),
         ]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing here catches an error
         txn = transaction_post(
             kind=TransactionKind.TIP,
             description=description,

@@ -94,8 +94,10 @@ def fee_quote(
     category_id: int | None = None,
     parent_category_id: int | None = None,
     at: datetime | None = None,
+    schedule: FeeSchedule | None = None,
 ) -> FeeQuote:
-    schedule = schedule_at(at)
+    """The breakdown of ``subtotal`` under ``schedule`` (default: the one in effect at ``at``)."""
+    schedule = schedule or schedule_at(at)
     fixed = currency_fees(schedule, currency)
     small = fixed.small_order_fee if subtotal < fixed.small_order_threshold else 0
     service_fee = percent(subtotal, schedule.buyer_fee_bps) + small

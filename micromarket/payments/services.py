@@ -164,6 +164,7 @@ def payment_start(
             currency=currency,
             category_id=o.category_id,
             parent_category_id=o.parent_category_id,
+            schedule=schedule,
         )
         for o in orders
     ]
@@ -361,7 +362,10 @@ def payment_record_result(*, payment: Payment, result: ChargeResult) -> Payment:
                 )
             else:
                 ledger.charge_record(
-                    funding=[(line.escrow, line.card_amount) for line in payment.lines.all()],
+                    funding=[
+                        (line.escrow, line.card_amount)
+                        for line in payment.lines.select_related("escrow")
+                    ],
                     currency=payment.currency,
                     provider_fee=result.fee,
                     reference=payment.reference,
@@ -385,7 +389,16 @@ def payment_record_result(*, payment: Payment, result: ChargeResult) -> Payment:
             payment.action_url = result.action_url
         else:
             payment.status = PaymentStatus.PROCESSING
-        payment.save()
+        payment.save(
+            update_fields=[
+                "status",
+                "provider_reference",
+                "provider_fee",
+                "paid_at",
+                "decline_message",
+                "action_url",
+            ]
+        )
         return payment
 
 
