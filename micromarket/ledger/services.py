@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from micromarket.core.errors import NotFound, ValidationFailed
+from micromarket.core.errors import Conflict, NotFound, ValidationFailed
 from micromarket.core.money import money_format
 from micromarket.ledger.arithmetic import fee_refund_due, percent
 from micromarket.ledger.models import (
@@ -46,6 +46,7 @@ __all__ = [
     "clearing_apply_due",
     "credit_hold",
     "credit_return",
+    "escrow_lock",
     "escrow_open",
     "escrow_refund",
     "escrow_release",
@@ -323,8 +324,9 @@ def escrow_open(
     commission_bps: int,
     description: str,
 ) -> Escrow:
-    """Create the escrow of one order (empty until paid). Same reference + same terms → the
-    existing escrow; other terms → ``idempotency_mismatch``."""
+    """Create the escrow of one order (empty until paid). An order whose earlier payment did not
+    complete is reopened; one already paid or being paid is a ``Conflict`` (``already_paid``,
+    ``payment_in_progress``)."""
     currency = _check_currency(currency)
     _check_amount(subtotal, field="subtotal")
     _check_amount(service_fee, field="service_fee", allow_zero=True)
@@ -347,13 +349,33 @@ def escrow_open(
                 reference=reference, account=account, description=description[:300], **terms
             )
     except IntegrityError:
-        existing = Escrow.objects.get(reference=reference)
-    if any(getattr(existing, k) != v for k, v in terms.items()):
-        raise ValidationFailed(
-            f"An escrow for {reference} already exists with other terms.",
-            code="idempotency_mismatch",
+        pass
+    # The order was checked out before. Only an escrow whose payment did not complete (declined,
+    # abandoned: status cancelled, empty) may be paid again, possibly at today's fees.
+    reopened = Escrow.objects.filter(
+        reference=reference, status=EscrowStatus.CANCELLED, account__balance=0
+    ).update(
+        status=EscrowStatus.AWAITING_PAYMENT, closed_at=None, description=description[:300], **terms
+    )
+    existing = Escrow.objects.select_related("account").get(reference=reference)
+    if reopened:
+        if existing.account.currency != currency:
+            raise ValidationFailed(
+                "An order keeps the currency it was first priced in.", field="currency"
+            )
+        return existing
+    if existing.status == EscrowStatus.AWAITING_PAYMENT:
+        raise Conflict(
+            f"A payment for {reference} is already in progress.", code="payment_in_progress"
         )
-    return existing
+    raise Conflict(f"{reference} is already paid.", code="already_paid")
+
+
+def escrow_lock(*, escrow: Escrow) -> Escrow:
+    """Lock the escrow row until the end of the caller's transaction and return it fresh
+    (a caller reads its amounts before and after a ledger service, under the same lock)."""
+    (locked,) = _lock_escrows([escrow])
+    return locked
 
 
 def _lock_escrows(escrows: Iterable[Escrow]) -> list[Escrow]:
@@ -372,7 +394,7 @@ def _lock_escrows(escrows: Iterable[Escrow]) -> list[Escrow]:
 def credit_hold(*, escrow: Escrow, amount: int, idempotency_key: str) -> Transaction:
     """Move ``amount`` of the buyer's credit into the order's escrow (part of a checkout)."""
     _check_amount(amount)
-    with transaction.atomic(savepoint=False):  # nothing here catches an error
+    with transaction.atomic():
         (escrow,) = _lock_escrows([escrow])
         params = {"escrow": escrow.pk, "amount": amount}
         if (
@@ -403,7 +425,7 @@ def _fp(kind: str, reference: str, params: dict) -> str:
 
 def credit_return(*, escrow: Escrow, idempotency_key: str) -> Transaction | None:
     """The payment did not complete: give back any credit held and close the escrow."""
-    with transaction.atomic(savepoint=False):  # nothing here catches an error
+    with transaction.atomic():
         (escrow,) = _lock_escrows([escrow])
         params = {"escrow": escrow.pk}
         if (
@@ -458,7 +480,7 @@ def charge_record(
         "provider_fee": provider_fee,
         "currency": currency,
     }
-    with transaction.atomic(savepoint=False):  # nothing here catches an error
+    with transaction.atomic():
         escrows = {e.pk: e for e in _lock_escrows([e for e, _ in funding])}
         if (
             existing := _replayed(idempotency_key, _fp(TransactionKind.CHARGE, reference, params))
@@ -584,7 +606,7 @@ def escrow_refund(
     The rest stays held. Refunding the whole price closes the escrow as refunded."""
     _check_amount(amount)
     params = {"escrow": escrow.pk, "amount": amount, "to": to}
-    with transaction.atomic(savepoint=False):  # nothing here catches an error
+    with transaction.atomic():
         (escrow,) = _lock_escrows([escrow])
         if (
             existing := _replayed(
@@ -624,7 +646,7 @@ def escrow_release(
     platform's commission; the buyer's service fee and the commission go to platform revenue.
     The earnings become available after ``clearing_days``."""
     params = {"escrow": escrow.pk, "clearing_days": clearing_days}
-    with transaction.atomic(savepoint=False):  # nothing here catches an error
+    with transaction.atomic():
         (escrow,) = _lock_escrows([escrow])
         if (
             existing := _replayed(
@@ -672,7 +694,7 @@ def escrow_settle(
         "to": to,
         "clearing_days": clearing_days,
     }
-    with transaction.atomic(savepoint=False):  # nothing here catches an error
+    with transaction.atomic():
         (escrow,) = _lock_escrows([escrow])
         if (
             existing := _replayed(
@@ -775,7 +797,7 @@ def tip_record(
             Line(account_for(AccountKind.PROVIDER_FEES, currency), provider_fee),
             Line(clearing, -provider_fee),
         ]
-    with transaction.atomic(savepoint=False):  # nothing here catches an error
+    with transaction.atomic():
         txn = transaction_post(
             kind=TransactionKind.TIP,
             description=description,

@@ -177,7 +177,8 @@ class PaymentLine(models.Model):
     """One order paid by a payment, with its escrow and the fees it was priced with."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="lines")
-    escrow = models.OneToOneField("ledger.Escrow", on_delete=models.PROTECT, related_name="+")
+    # An order whose payment was declined can be paid again: one escrow, several attempts.
+    escrow = models.ForeignKey("ledger.Escrow", on_delete=models.PROTECT, related_name="+")
     reference = models.CharField(max_length=80)  # "order:12"
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     description = models.CharField(max_length=300)

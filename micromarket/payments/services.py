@@ -561,7 +561,7 @@ def _refund_write(
         fingerprint=fingerprint,
         created_by=actor,
     )
-    before = ledger_selectors.escrow_get(escrow.pk)
+    before = ledger.escrow_lock(escrow=escrow)  # held until commit: no refund slips between
     if settle_clearing_days is None:
         ledger.escrow_refund(
             escrow=escrow,

@@ -132,7 +132,7 @@ def test_earnings_show_available_pending_with_clearing_date_and_in_payout(
     pay(buyer, seller, subtotal=2_000, ref="order:2")
     services.escrow_release(reference="order:2", idempotency_key="release-2")  # 14 days
     with django_capture_on_commit_callbacks(execute=True):
-        services.payout_request(
+        payout = services.payout_request(
             owner=seller, amount=5_000, currency="USD", method_id=method.pk, idempotency_key="k"
         )
     clears_on = timezone.localtime(ledger_selectors.pending_clearings(seller).get().available_at)
@@ -144,7 +144,7 @@ def test_earnings_show_available_pending_with_clearing_date_and_in_payout(
     assert "$50.00 in payout" in page
     assert f"$18.00 on {clears_on:%-d %b %Y}" in page
     # The available balance's history, newest first, with the running balance.
-    assert "Payout requested payout:1 -$50.00 $40.00" in page  # description = kind: once
+    assert f"Payout requested payout:{payout.pk} -$50.00 $40.00" in page  # said once
     assert "+$90.00 $90.00" in page
     assert "$50.00 $0.00 $50.00 Account ending 6789 On its way" in page
 
