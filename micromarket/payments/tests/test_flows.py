@@ -318,3 +318,21 @@ def test_ledger_refuses_to_edit_postings(buyer, seller):
     pay(buyer, seller)
     with pytest.raises(IntegrityError), transaction.atomic():
         Posting.objects.filter(pk=Posting.objects.first().pk).update(amount=1)
+
+
+def test_after_a_declined_card_the_buyer_can_pay_the_order_again(buyer, seller):
+    assert pay(buyer, seller, card=sandbox.CARD_DECLINED, key="try-1").status == "declined"
+    retry = pay(buyer, seller, key="try-2")
+    assert retry.status == PaymentStatus.SUCCEEDED
+    assert ledger_selectors.escrow_for_reference("order:1").account.balance == 10_500
+    assert_books_balance()
+
+
+def test_an_order_already_paid_cannot_be_paid_twice(buyer, seller):
+    from micromarket.core.errors import Conflict
+
+    pay(buyer, seller, key="first")
+    with pytest.raises(Conflict) as exc:
+        pay(buyer, seller, key="second")
+    assert exc.value.code == "already_paid"
+    assert ledger_selectors.escrow_for_reference("order:1").account.balance == 10_500
