@@ -395,13 +395,11 @@ def credit_hold(*, escrow: Escrow, amount: int, idempotency_key: str) -> Transac
     """Move ``amount`` of the buyer's credit into the order's escrow (part of a checkout)."""
     _check_amount(amount)
     with transaction.atomic():
-        (escrow,) = _lock_escrows([escrow])
         params = {"escrow": escrow.pk, "amount": amount}
-        if (
-            existing := _replayed(
-                idempotency_key, _fp(TransactionKind.CREDIT_HOLD, escrow.reference, params)
-            )
-        ) is not None:
+        escrow, existing = _lock_and_replay(
+            escrow, TransactionKind.CREDIT_HOLD, params, idempotency_key
+        )
+        if existing is not None:
             return existing
         if escrow.status != EscrowStatus.AWAITING_PAYMENT:
             raise ValidationFailed("This order is already paid.", code="escrow_not_open")
@@ -419,6 +417,15 @@ def credit_hold(*, escrow: Escrow, amount: int, idempotency_key: str) -> Transac
         )
 
 
+def _lock_and_replay(
+    escrow: Escrow, kind: str, params: dict, idempotency_key: str
+) -> tuple[Escrow, Transaction | None]:
+    """Lock the escrow (every request about it waits here), then look for an earlier request
+    with this key: (the escrow as now stored, that request's transaction or None)."""
+    (locked,) = _lock_escrows([escrow])
+    return locked, _replayed(idempotency_key, _fp(kind, locked.reference, params))
+
+
 def _fp(kind: str, reference: str, params: dict) -> str:
     return _fingerprint({"kind": kind, "reference": reference, **params})
 
@@ -426,13 +433,11 @@ def _fp(kind: str, reference: str, params: dict) -> str:
 def credit_return(*, escrow: Escrow, idempotency_key: str) -> Transaction | None:
     """The payment did not complete: give back any credit held and close the escrow."""
     with transaction.atomic():
-        (escrow,) = _lock_escrows([escrow])
         params = {"escrow": escrow.pk}
-        if (
-            existing := _replayed(
-                idempotency_key, _fp(TransactionKind.CREDIT_RETURN, escrow.reference, params)
-            )
-        ) is not None:
+        escrow, existing = _lock_and_replay(
+            escrow, TransactionKind.CREDIT_RETURN, params, idempotency_key
+        )
+        if existing is not None:
             return existing
         if escrow.status != EscrowStatus.AWAITING_PAYMENT:
             raise ValidationFailed("This order is already paid.", code="escrow_not_open")
@@ -607,12 +612,8 @@ def escrow_refund(
     _check_amount(amount)
     params = {"escrow": escrow.pk, "amount": amount, "to": to}
     with transaction.atomic():
-        (escrow,) = _lock_escrows([escrow])
-        if (
-            existing := _replayed(
-                idempotency_key, _fp(TransactionKind.REFUND, escrow.reference, params)
-            )
-        ) is not None:
+        escrow, existing = _lock_and_replay(escrow, TransactionKind.REFUND, params, idempotency_key)
+        if existing is not None:
             return existing
         _require_held(escrow)
         sub, fee = _refund_parts(escrow, amount)
@@ -647,12 +648,10 @@ def escrow_release(
     The earnings become available after ``clearing_days``."""
     params = {"escrow": escrow.pk, "clearing_days": clearing_days}
     with transaction.atomic():
-        (escrow,) = _lock_escrows([escrow])
-        if (
-            existing := _replayed(
-                idempotency_key, _fp(TransactionKind.RELEASE, escrow.reference, params)
-            )
-        ) is not None:
+        escrow, existing = _lock_and_replay(
+            escrow, TransactionKind.RELEASE, params, idempotency_key
+        )
+        if existing is not None:
             return existing
         _require_held(escrow)
         lines, seller_net = _release_lines(escrow, escrow.refunded_subtotal, escrow.refunded_fee)
@@ -695,12 +694,10 @@ def escrow_settle(
         "clearing_days": clearing_days,
     }
     with transaction.atomic():
-        (escrow,) = _lock_escrows([escrow])
-        if (
-            existing := _replayed(
-                idempotency_key, _fp(TransactionKind.SETTLEMENT, escrow.reference, params)
-            )
-        ) is not None:
+        escrow, existing = _lock_and_replay(
+            escrow, TransactionKind.SETTLEMENT, params, idempotency_key
+        )
+        if existing is not None:
             return existing
         _require_held(escrow)
         sub, fee = _refund_parts(escrow, buyer_amount)
