@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from micromarket.core.errors import Conflict, NotFound, ValidationFailed
+from micromarket.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from micromarket.core.money import money_format
 from micromarket.ledger.arithmetic import fee_refund_due, percent
 from micromarket.ledger.models import (
@@ -37,6 +38,8 @@ from micromarket.ledger.models import (
     Transaction,
     TransactionKind,
 )
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "Line",
@@ -270,12 +273,30 @@ def _label(account: Account) -> str:
 def transaction_reverse(
     *, txn: Transaction, reason: str, idempotency_key: str, created_by=None
 ) -> Transaction:
-    """A new transaction with every posting of ``txn`` negated (corrections never edit)."""
+    """A new transaction with every posting of ``txn`` negated (corrections never edit).
+
+    Only for transactions outside an order's escrow life (adjustments, tips, payouts …):
+    escrow money is corrected through refunds and settlements, which keep the escrow's state
+    and the seller's clearing in step."""
     if not reason.strip():
         raise ValidationFailed("Say why the transaction is reversed.", field="reason")
+    fingerprint = _fingerprint(
+        {"kind": TransactionKind.REVERSAL, "reference": txn.reference, "reverses": txn.pk}
+    )
+    if (existing := _replayed(idempotency_key, fingerprint)) is not None:
+        return existing
     if Transaction.objects.filter(reverses=txn).exists():
         raise ValidationFailed("This transaction was already reversed.", code="already_reversed")
     postings = list(txn.postings.select_related("account"))
+    if (
+        any(p.account.kind == AccountKind.ESCROW for p in postings)
+        or Clearing.objects.filter(transaction=txn).exists()
+    ):
+        raise ValidationFailed(
+            "Money of an order's escrow is corrected with a refund or a settlement, not a "
+            "reversal.",
+            code="not_reversible",
+        )
     return transaction_post(
         kind=TransactionKind.REVERSAL,
         description=f"Reversal of #{txn.pk}: {reason.strip()}",
@@ -747,21 +768,28 @@ def clearing_apply_due(*, now: datetime | None = None, limit: int = 500) -> int:
         )[:limit]
     )
     for pk in due:
-        with transaction.atomic():
-            if not Clearing.objects.filter(pk=pk, cleared_at__isnull=True).update(cleared_at=now):
-                continue  # another worker took it
-            item = Clearing.objects.select_related("owner").get(pk=pk)
-            pending = account_for(AccountKind.PENDING, item.currency, item.owner)
-            available = account_for(AccountKind.AVAILABLE, item.currency, item.owner)
-            transaction_post(
-                kind=TransactionKind.CLEARING,
-                description="Earnings cleared and available for payout",
-                reference=f"clearing:{item.pk}",
-                idempotency_key=f"clearing:{item.pk}",
-                lines=[Line(pending, item.amount), Line(available, -item.amount)],
-            )
-            done += 1
+        try:
+            done += _clearing_apply(pk, now)
+        except DomainError:  # one broken item must not hold back everyone else's earnings
+            logger.exception("clearing %s could not be applied; left for an operator", pk)
     return done
+
+
+def _clearing_apply(pk: int, now: datetime) -> int:
+    with transaction.atomic():
+        if not Clearing.objects.filter(pk=pk, cleared_at__isnull=True).update(cleared_at=now):
+            return 0  # another worker took it
+        item = Clearing.objects.select_related("owner").get(pk=pk)
+        pending = account_for(AccountKind.PENDING, item.currency, item.owner)
+        available = account_for(AccountKind.AVAILABLE, item.currency, item.owner)
+        transaction_post(
+            kind=TransactionKind.CLEARING,
+            description="Earnings cleared and available for payout",
+            reference=f"clearing:{item.pk}",
+            idempotency_key=f"clearing:{item.pk}",
+            lines=[Line(pending, item.amount), Line(available, -item.amount)],
+        )
+        return 1
 
 
 def tip_record(

@@ -64,9 +64,9 @@ def _mismatch() -> ValidationFailed:
 
 
 def _check_key(key: str) -> str:
-    if not key or len(key) > 120:
+    if not key or len(key) > 160:  # API keys (≤ 120) arrive as "api:<user>:<key>"
         raise ValidationFailed(
-            "An idempotency key of 1–120 characters is required.", field="idempotency_key"
+            "An idempotency key of 1–160 characters is required.", field="idempotency_key"
         )
     return key
 
@@ -428,7 +428,19 @@ def payment_cancel_stale(*, now: datetime | None = None, older_than=timedelta(da
         payment = payment_refresh(payment=Payment.objects.get(pk=pk))
         if payment.status in TERMINAL_PAYMENT:
             continue
-        payment_record_result(
+        if payment.provider_reference:
+            # Withdraw the charge at the provider first, so the buyer cannot still confirm it;
+            # if it went through meanwhile, that is what gets recorded.
+            try:
+                result = get_provider(payment.provider).charge_cancel(
+                    reference=payment.provider_reference
+                )
+            except ProviderError:
+                continue  # try again next run
+            if result.status == "succeeded":
+                payment_record_result(payment=payment, result=result)
+                continue
+        payment = payment_record_result(
             payment=payment,
             result=ChargeResult(
                 status="declined",
@@ -438,8 +450,10 @@ def payment_cancel_stale(*, now: datetime | None = None, older_than=timedelta(da
                 decline_message="The payment was not confirmed in time.",
             ),
         )
-        Payment.objects.filter(pk=pk).update(status=PaymentStatus.CANCELLED)
-        done += 1
+        if Payment.objects.filter(pk=pk, status=PaymentStatus.DECLINED).update(
+            status=PaymentStatus.CANCELLED
+        ):
+            done += 1
     return done
 
 
@@ -630,25 +644,33 @@ def escrow_settlement(
         if existing.fingerprint != fingerprint:
             raise _mismatch()
         return existing
-    with transaction.atomic():
-        return _refund_write(
-            line,
-            amount=buyer_amount,
-            to=to,
-            reason=reason.strip() or "settlement",
-            key=key,
-            fingerprint=fingerprint,
-            actor=actor,
-            settle_clearing_days=_clearing_days() if clearing_days is None else clearing_days,
-        )
+    try:
+        with transaction.atomic():
+            return _refund_write(
+                line,
+                amount=buyer_amount,
+                to=to,
+                reason=reason.strip() or "settlement",
+                key=key,
+                fingerprint=fingerprint,
+                actor=actor,
+                settle_clearing_days=_clearing_days() if clearing_days is None else clearing_days,
+            )
+    except IntegrityError:  # the same key, committed meanwhile by a concurrent request
+        existing = Refund.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        if existing.fingerprint != fingerprint:
+            raise _mismatch() from None
+        return existing
 
 
 def refund_submit(*, refund_id: int) -> Refund:
     """Send a card refund to the provider (a task after commit; safe to repeat). A refund the
     provider refuses is paid to the buyer as credit instead — the buyer never loses it."""
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
-    if refund.status != RefundStatus.PENDING:
-        return refund
+    if refund.status != RefundStatus.PENDING or refund.provider_reference:
+        return refund  # done, or accepted by the provider and awaiting its webhook
     try:
         result = get_provider(refund.payment.provider).refund(
             charge_reference=refund.payment.provider_reference,
@@ -908,8 +930,12 @@ def payouts_poll(*, now: datetime | None = None) -> int:
 
 def refunds_retry(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
+    # Only refunds the provider never accepted (no reference): one it holds as pending is
+    # settled by its webhook, and asking to create it again could refund twice.
     pending = Refund.objects.filter(
-        status=RefundStatus.PENDING, created_at__lt=now - timedelta(minutes=5)
+        status=RefundStatus.PENDING,
+        provider_reference="",
+        created_at__lt=now - timedelta(minutes=5),
     )
     return sum(
         refund_submit(refund_id=pk).status != RefundStatus.PENDING
@@ -925,21 +951,24 @@ def webhook_receive(*, provider_name: str, payload: bytes, headers: dict[str, st
     """Verify and apply one provider event; each event id is applied once. Returns what was
     done (for the log and the response). Raises ``WebhookSignatureError`` when unverified."""
     event = get_provider(provider_name).webhook_event(payload=payload, headers=headers)
-    try:
-        with transaction.atomic():
-            row = WebhookEvent.objects.create(
-                provider=provider_name,
-                event_id=event.id,
-                kind=event.kind,
-                raw_type=event.raw_type,
-                reference=event.reference,
-                payload=event.data,
-            )
-    except IntegrityError:
-        return "duplicate event, already processed"
-    outcome = _webhook_apply(provider_name, event)
-    WebhookEvent.objects.filter(pk=row.pk).update(outcome=outcome[:300])
-    return outcome
+    # The event is stored and applied in one transaction: if applying fails, the row goes too
+    # and the provider's retry applies it.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                row = WebhookEvent.objects.create(
+                    provider=provider_name,
+                    event_id=event.id,
+                    kind=event.kind,
+                    raw_type=event.raw_type,
+                    reference=event.reference,
+                    payload=event.data,
+                )
+        except IntegrityError:
+            return "duplicate event, already processed"
+        outcome = _webhook_apply(provider_name, event)
+        WebhookEvent.objects.filter(pk=row.pk).update(outcome=outcome[:300])
+        return outcome
 
 
 def _webhook_apply(provider_name: str, event) -> str:

@@ -104,6 +104,10 @@ class PaymentProvider(Protocol):
     def charge_retrieve(self, *, reference: str) -> ChargeResult:
         """The charge's current state (after the buyer's extra step, or to poll)."""
 
+    def charge_cancel(self, *, reference: str) -> ChargeResult:
+        """Withdraw a charge the buyer has not completed; returns its state afterwards (a
+        charge that succeeded meanwhile stays succeeded)."""
+
     def refund(
         self, *, charge_reference: str, amount: int, currency: str, idempotency_key: str
     ) -> RefundResult:

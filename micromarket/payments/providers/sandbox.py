@@ -147,6 +147,12 @@ class SandboxProvider:
         obj = SandboxObject.objects.get(kind="charge", reference=reference)
         return self._charge_result(obj)
 
+    def charge_cancel(self, *, reference: str) -> ChargeResult:
+        SandboxObject.objects.filter(
+            kind="charge", reference=reference, status="requires_action"
+        ).update(status="declined", failure_message="The payment was cancelled.")
+        return self.charge_retrieve(reference=reference)
+
     def authenticate(self, *, reference: str, approve: bool) -> str:
         """The buyer's answer on the sandbox's confirmation page; returns where to go next."""
         obj = SandboxObject.objects.get(kind="charge", reference=reference)

@@ -270,6 +270,17 @@ class StripeProvider:
             raise _provider_error("Stripe refund", exc) from exc
         return _refund_result(refund.to_dict())
 
+    def charge_cancel(self, *, reference: str) -> ChargeResult:
+        """Cancel a PaymentIntent the buyer never completed. Stripe refuses to cancel one that
+        succeeded meanwhile; then its current state is returned."""
+        try:
+            payment_intent = self.client.v1.payment_intents.cancel(reference)
+        except stripe.InvalidRequestError:
+            return self.charge_retrieve(reference=reference)
+        except stripe.StripeError as exc:
+            raise _provider_error(f"Cancelling Stripe PaymentIntent {reference}", exc) from exc
+        return _charge_result(payment_intent.to_dict())
+
     # Payouts ---------------------------------------------------------------------------------
 
     def payout(

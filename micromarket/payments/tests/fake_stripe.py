@@ -224,6 +224,17 @@ class FakeStripe:
         match request.method, parts:
             case "POST", ["v1", "payment_intents"]:
                 return self._create_payment_intent(params)
+            case "POST", ["v1", "payment_intents", intent_id, "cancel"]:
+                intent = self._get(self.payment_intents, intent_id, "payment_intent")
+                if intent["status"] in ("succeeded", "canceled"):
+                    raise _StripeHTTPError(
+                        400,
+                        "invalid_request_error",
+                        f"You cannot cancel this PaymentIntent because it has a status of "
+                        f"{intent['status']}.",
+                    )
+                intent["status"] = "canceled"
+                return 200, dict(intent)
             case "GET", ["v1", "payment_intents", intent_id]:
                 intent = self._get(self.payment_intents, intent_id, "payment_intent")
                 return 200, self._expand_intent(intent, _expands(params))

@@ -381,3 +381,61 @@ def test_more_than_the_balance_is_explained_in_money_not_cents(seller_client, me
         seller_client, {"amount": 100, "currency": "USD", "method_id": method.pk}
     )
     assert response.json()["detail"] == "That is more than the available balance ($0.00)."
+
+
+def test_a_webhook_that_fails_to_apply_is_applied_when_stripe_retries(
+    client, buyer, seller, stripe_settings, monkeypatch
+):
+    payment = services.payment_start(
+        buyer=buyer,
+        currency="USD",
+        orders=[
+            services.OrderCharge(
+                reference="order:7", seller=seller, subtotal=4_000, description="Class"
+            )
+        ],
+        payment_method="pm_card_threeDSecure2Required",
+        idempotency_key="p7",
+        return_url="http://testserver/back",
+    )
+    event = {
+        "id": "evt_7",
+        "type": "payment_intent.succeeded",
+        "object": "event",
+        "data": {
+            "object": {
+                "id": payment.provider_reference,
+                "object": "payment_intent",
+                "amount": 4_200,
+                "amount_received": 4_200,
+                "currency": "usd",
+                "status": "succeeded",
+            }
+        },
+    }
+    payload = json.dumps(event).encode()
+    real = services.payment_record_result
+
+    def database_hiccup(**kwargs):
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(services, "payment_record_result", database_hiccup)
+    client.raise_request_exception = False
+    first = client.post(
+        "/api/v1/payments/stripe/webhook",
+        payload,
+        content_type="application/json",
+        **signed(payload),
+    )
+    assert first.status_code == 500  # Stripe retries anything but 2xx
+    assert not WebhookEvent.objects.exists()
+    monkeypatch.setattr(services, "payment_record_result", real)
+    retry = client.post(
+        "/api/v1/payments/stripe/webhook",
+        payload,
+        content_type="application/json",
+        **signed(payload),
+    )
+    assert retry.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == "succeeded"

@@ -69,7 +69,7 @@ def test_provider_matches_the_interface_signatures(provider):
         for name, value in vars(PaymentProvider).items()
         if inspect.isfunction(value) and not name.startswith("_")
     ]
-    assert len(methods) == 7  # charge, charge_retrieve, refund, payout, …, webhook_event
+    assert len(methods) == 8  # charge, charge_retrieve, charge_cancel, refund, …, webhook_event
     for name in methods:
         expected = inspect.signature(getattr(PaymentProvider, name)).parameters
         actual = inspect.signature(getattr(StripeProvider, name)).parameters
@@ -716,3 +716,11 @@ def test_event_normalisation(hooks, frozen, event_type, obj, expected):
     assert event.data == obj
     for name, value in expected.items():
         assert getattr(event, name) == value, name
+
+
+def test_cancelling_an_unconfirmed_payment_intent(provider, fake):
+    pending = charge(provider, payment_method="pm_card_threeDSecure2Required")
+    assert provider.charge_cancel(reference=pending.reference).status == "declined"
+    paid = charge(provider, idempotency_key="order-2-charge")
+    # Stripe refuses to cancel a PaymentIntent that succeeded: it stays paid.
+    assert provider.charge_cancel(reference=paid.reference).status == "succeeded"
