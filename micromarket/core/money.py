@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_name, get_currency_precision
 
 from micromarket.core.errors import ValidationFailed
+
+
+def currency_check(currency: str, *, field: str = "currency") -> str:
+    """The upper-case ISO 4217 code, or ValidationFailed for anything Babel does not know."""
+    code = (currency or "").strip().upper()
+    if len(code) != 3 or not code.isalpha() or get_currency_name(code) == code:
+        raise ValidationFailed(f"{currency or 'That'!s} is not a currency we know.", field=field)
+    return code
 
 
 def currency_exponent(currency: str) -> int:

@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from micromarket.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from micromarket.core.money import money_format
+from micromarket.core.money import currency_check, money_format
 from micromarket.ledger.arithmetic import fee_refund_due, percent
 from micromarket.ledger.models import (
     SYSTEM_KINDS,
@@ -78,21 +78,12 @@ class Line:
 # Accounts
 
 
-def _check_currency(currency: str) -> str:
-    from babel.numbers import get_currency_name
-
-    code = (currency or "").upper()
-    if len(code) != 3 or not code.isalpha() or get_currency_name(code) == code:
-        raise ValidationFailed(f"{currency!r} is not an ISO 4217 currency code.", field="currency")
-    return code
-
-
 def account_for(kind: str, currency: str, owner=None) -> Account:
     """The system account (owner None) or user account of ``kind`` in ``currency``.
 
     Created on first use; safe when two requests create it at once.
     """
-    currency = _check_currency(currency)
+    currency = currency_check(currency)
     if kind in SYSTEM_KINDS:
         if owner is not None:
             raise ValueError("system accounts have no owner")
@@ -348,7 +339,7 @@ def escrow_open(
     """Create the escrow of one order (empty until paid). An order whose earlier payment did not
     complete is reopened; one already paid or being paid is a ``Conflict`` (``already_paid``,
     ``payment_in_progress``)."""
-    currency = _check_currency(currency)
+    currency = currency_check(currency)
     _check_amount(subtotal, field="subtotal")
     _check_amount(service_fee, field="service_fee", allow_zero=True)
     if not 0 <= commission_bps <= 10_000:
@@ -495,7 +486,7 @@ def charge_record(
     must then hold exactly its total (anything else is refused). The provider's fee is
     recorded as an expense against clearing.
     """
-    currency = _check_currency(currency)
+    currency = currency_check(currency)
     _check_amount(provider_fee, field="provider_fee", allow_zero=True)
     if not funding:
         raise ValidationFailed("Nothing to charge.")
@@ -807,7 +798,7 @@ def tip_record(
 ) -> Transaction:
     """A tip the buyer's card paid: to the seller's pending earnings, minus the platform's
     configured share (0% by default)."""
-    currency = _check_currency(currency)
+    currency = currency_check(currency)
     _check_amount(amount)
     _check_amount(provider_fee, field="provider_fee", allow_zero=True)
     share = percent(amount, platform_bps)
@@ -851,7 +842,7 @@ def payout_hold(
     _check_amount(fee, field="fee", allow_zero=True)
     if fee >= amount:
         raise ValidationFailed("The payout must be larger than its fee.", field="amount")
-    currency = _check_currency(currency)
+    currency = currency_check(currency)
     lines = [
         Line(account_for(AccountKind.AVAILABLE, currency, owner), amount),
         Line(account_for(AccountKind.PAYOUTS_IN_FLIGHT, currency), -(amount - fee)),
@@ -870,7 +861,7 @@ def payout_hold(
 def payout_paid(*, net: int, currency: str, reference: str, idempotency_key: str) -> Transaction:
     """The provider sent the payout: it leaves in-flight and our provider balance."""
     _check_amount(net)
-    currency = _check_currency(currency)
+    currency = currency_check(currency)
     return transaction_post(
         kind=TransactionKind.PAYOUT_PAID,
         description="Payout sent by the payment provider",
@@ -895,7 +886,7 @@ def payout_return(
 ) -> Transaction:
     """The payout failed: everything taken for it, fee included, returns to available."""
     _check_amount(amount)
-    currency = _check_currency(currency)
+    currency = currency_check(currency)
     return transaction_post(
         kind=TransactionKind.PAYOUT_FAILED,
         description=f"Payout failed ({reason}); funds returned"[:300],
@@ -914,7 +905,7 @@ def refund_failed_to_credit(
 ) -> Transaction:
     """The card refund failed at the provider: the buyer gets the money as credit instead."""
     _check_amount(amount)
-    currency = _check_currency(currency)
+    currency = currency_check(currency)
     return transaction_post(
         kind=TransactionKind.REFUND_FAILED,
         description=f"Card refund failed ({reason}); paid as buyer credit"[:300],

@@ -22,7 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from micromarket.core.errors import NotFound, PermissionDenied, ValidationFailed
-from micromarket.core.money import money_format
+from micromarket.core.money import currency_check, money_format
 from micromarket.ledger import selectors as ledger_selectors
 from micromarket.ledger import services as ledger
 from micromarket.payments import fees
@@ -81,15 +81,6 @@ def _check_positive(amount, field: str = "amount") -> int:
     return amount
 
 
-def _currency(code: str) -> str:
-    from babel.numbers import get_currency_name
-
-    code = (code or "").upper()
-    if len(code) != 3 or not code.isalpha() or get_currency_name(code) == code:
-        raise ValidationFailed(f"{code or 'That'} is not a currency we know.", field="currency")
-    return code
-
-
 # ---------------------------------------------------------------------------------------------
 # Charging buyers
 
@@ -131,7 +122,7 @@ def payment_start(
     (with ``decline_message``; any credit was returned). The same key replays the payment.
     """
     _check_key(idempotency_key)
-    currency = _currency(currency)
+    currency = currency_check(currency)
     if not orders:
         raise ValidationFailed("There is nothing to pay for.")
     references = [o.reference for o in orders]
@@ -251,7 +242,7 @@ def tip_start(
     schedule's tip share (0% unless the operator set one)."""
     _check_key(idempotency_key)
     _check_positive(amount)
-    currency = _currency(currency)
+    currency = currency_check(currency)
     if seller.pk == buyer.pk:
         raise ValidationFailed("You cannot tip yourself.", code="self_dealing")
     fingerprint = _fingerprint(
@@ -783,7 +774,7 @@ def payout_request(
     the available balance at once and is returned if the provider fails the payout."""
     _check_key(idempotency_key)
     _check_positive(amount)
-    currency = _currency(currency)
+    currency = currency_check(currency)
     method = PayoutMethod.objects.filter(pk=method_id, owner=owner, removed_at__isnull=True).first()
     if method is None:
         raise NotFound("No such payout method.", field="method")
@@ -1182,7 +1173,9 @@ def fee_schedule_create(
                 schedule=schedule, category_id=category_id, commission_bps=bps
             )
         for currency, amounts in (currency_fees or {}).items():
-            CurrencyFees.objects.create(schedule=schedule, currency=_currency(currency), **amounts)
+            CurrencyFees.objects.create(
+                schedule=schedule, currency=currency_check(currency), **amounts
+            )
     return schedule
 
 
