@@ -216,7 +216,7 @@ def transaction_post(
                     raise NotFound("Unknown ledger account.", code="unknown_account")
                 if account.balance + delta < 0:
                     raise ValidationFailed(
-                        f"That is more than the {_label(account)} "
+                        f"That is more than {_label(account)} "
                         f"({money_format(account.balance, account.currency)}).",
                         code="insufficient_funds",
                         field="amount",
@@ -251,14 +251,14 @@ def transaction_post(
 
 
 def _label(account: Account) -> str:
-    """How a person calls the account in an error message."""
+    """How the account's owner calls it in an error message."""
     if account.kind == AccountKind.ESCROW:
-        return "amount held for this order"
+        return "the amount held for this order"
     return {
-        AccountKind.PENDING: "pending earnings",
-        AccountKind.AVAILABLE: "available balance",
-        AccountKind.CREDIT: "buyer credit",
-    }.get(account.kind, account.get_kind_display().lower())
+        AccountKind.PENDING: "your pending earnings",
+        AccountKind.AVAILABLE: "your available balance",
+        AccountKind.CREDIT: "your buyer credit",
+    }.get(account.kind, f"the {account.get_kind_display().lower()}")
 
 
 def transaction_reverse(

@@ -90,7 +90,6 @@ class PayoutForm(forms.Form):
 
     def __init__(self, *args, available: dict[str, int], methods, terms: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.available = available
         self.fields["currency"].choices = [(c, c) for c in available]
         self.fields["method"].choices = [(m.pk, m.label) for m in methods]
         parts = []
@@ -118,15 +117,7 @@ class PayoutForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("amount", exc)
             else:
-                balance = self.available.get(currency, 0)
-                if minor > balance:
-                    self.add_error(
-                        "amount",
-                        "That is more than your available balance "
-                        f"({money_format(balance, currency)}).",
-                    )
-                else:
-                    data["amount_minor"] = minor
+                data["amount_minor"] = minor  # the balance is checked by the service
         return data
 
 

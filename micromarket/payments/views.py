@@ -143,10 +143,7 @@ def earnings(request):
                     idempotency_key=data["idempotency_key"],
                 )
             except DomainError as exc:
-                if exc.code == "insufficient_funds":  # spent meanwhile in another tab
-                    form.add_error("amount", "That is more than your available balance.")
-                else:
-                    form_add_domain_error(form, exc)
+                form_add_domain_error(form, exc)
             else:
                 fee = (
                     f" ({money_format(payout.net, payout.currency)} after the "

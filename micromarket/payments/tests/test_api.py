@@ -380,7 +380,7 @@ def test_more_than_the_balance_is_explained_in_money_not_cents(seller_client, me
     response = post_payout(
         seller_client, {"amount": 100, "currency": "USD", "method_id": method.pk}
     )
-    assert response.json()["detail"] == "That is more than the available balance ($0.00)."
+    assert response.json()["detail"] == "That is more than your available balance ($0.00)."
 
 
 def test_a_webhook_that_fails_to_apply_is_applied_when_stripe_retries(
