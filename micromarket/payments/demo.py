@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from micromarket.catalog import selectors as catalog_selectors
+from micromarket.ledger import selectors as ledger_selectors
 from micromarket.ledger import services as ledger
 from micromarket.payments import services
 from micromarket.payments.models import FeeSchedule, Payment
@@ -136,7 +137,7 @@ def _orders(stdout) -> None:
     method = services.payout_method_add(
         owner=maria, destination=sandbox.BANK_SUCCEEDS, label="Demo bank"
     )
-    for currency, balances in _balances(maria).items():
+    for currency, balances in ledger_selectors.user_balances(maria).items():
         if balances["available"] >= 2_000:
             payout = services.payout_request(
                 owner=maria,
@@ -146,9 +147,3 @@ def _orders(stdout) -> None:
                 idempotency_key=f"demo-payout:{currency}",
             )
             services.payout_submit(payout_id=payout.pk)
-
-
-def _balances(user):
-    from micromarket.ledger import selectors
-
-    return selectors.user_balances(user)

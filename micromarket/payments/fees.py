@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -76,15 +77,21 @@ class FeeQuote:
 
     @property
     def commission_percent(self) -> str:
-        return _pct(self.commission_bps)
+        return percent_label(self.commission_bps)
 
     @property
     def buyer_fee_percent(self) -> str:
-        return _pct(self.buyer_fee_bps)
+        return percent_label(self.buyer_fee_bps)
 
 
-def _pct(bps: int) -> str:
-    return f"{bps / 100:g}%"
+def percent_text(bps: int) -> str:
+    """550 → "5.5" (basis points as a percentage, as people type it)."""
+    return format((Decimal(bps) / 100).normalize(), "f")
+
+
+def percent_label(bps: int) -> str:
+    """1000 → "10%", 550 → "5.5%"."""
+    return f"{percent_text(bps)}%"
 
 
 def fee_quote(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from micromarket.core.errors import ValidationFailed
 from micromarket.core.money import from_minor, money_format, to_minor
 from micromarket.ledger.selectors import AccountKind
+from micromarket.payments.fees import percent_text
 
 # Currencies whose fixed fees the operator sets on the fee settings page.
 FEE_CURRENCIES = ("USD", "EUR", "GBP")
@@ -68,11 +69,6 @@ def parse_percent(text: str) -> int:
     if bps != bps.to_integral_value():
         raise forms.ValidationError("Use at most two decimals, e.g. 12.25.")
     return int(bps)
-
-
-def percent_text(bps: int) -> str:
-    """550 → "5.5" (the inverse of ``parse_percent``, for initial values)."""
-    return format((Decimal(bps) / 100).normalize(), "f")
 
 
 def _decimal_input(**attrs) -> forms.TextInput:

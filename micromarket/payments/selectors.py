@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from micromarket.ledger import selectors as ledger_selectors
-from micromarket.payments.fees import DEFAULTS, FeeQuote, currency_fees, fee_quote, schedule_at
+from micromarket.payments.fees import (
+    DEFAULTS,
+    FeeQuote,
+    currency_fees,
+    fee_quote,
+    percent_label,
+    schedule_at,
+)
 from micromarket.payments.models import (
     CurrencyFees,
     FeeSchedule,
@@ -71,11 +77,6 @@ def currency_terms(*, currency: str, at: datetime | None = None) -> CurrencyFees
     """The fixed amounts of the schedule in effect for one currency (small-order fee and its
     threshold, payout minimum and fee); zeros when the schedule sets none."""
     return currency_fees(schedule_at(at), currency)
-
-
-def percent_label(bps: int) -> str:
-    """1000 → "10%", 550 → "5.5%"."""
-    return f"{(Decimal(bps) / 100).normalize():f}%"
 
 
 def fee_schedule_detail(schedule: FeeSchedule) -> dict:
