@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("micromarket.accounts.urls")),
     path("", include("micromarket.catalog.urls")),
     path("", include("micromarket.payments.urls")),
+    path("", include("micromarket.orders.urls")),
     path("api/v1/", api.urls),
     path("admin/login/", RedirectView.as_view(url="/accounts/login/?next=/admin/")),
     path("admin/", admin.site.urls),

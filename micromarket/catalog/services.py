@@ -16,6 +16,7 @@ from typing import Any
 from babel.numbers import list_currencies
 from django.core import signing
 from django.db import transaction
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 
 from micromarket.accounts import selectors as accounts_selectors
@@ -483,6 +484,31 @@ _DETAILS = {
 }
 
 
+def _sync_rows(existing, rows: list[dict], *, key: str, model, offer: Offer, what: str) -> None:
+    """Update rows in place by ``key`` (a session's start, a variation's name), create new ones
+    and delete the rest — so orders keep pointing at the session or variation they booked. A
+    row that orders still need (PROTECT) cannot be deleted."""
+    current = {getattr(row, key): row for row in existing}
+    wanted = {row[key] for row in rows}
+    for value, row in current.items():
+        if value not in wanted:
+            try:
+                with transaction.atomic():
+                    row.delete()
+            except ProtectedError:
+                raise ValidationFailed(
+                    f"{what} cannot be removed; cancel it instead.", field="details"
+                ) from None
+    for data in rows:
+        row = current.get(data[key])
+        if row is None:
+            model.objects.create(offer=offer, **data)
+        else:
+            for field, value in data.items():
+                setattr(row, field, value)
+            row.save()
+
+
 def _write_details(offer: Offer, kind: str, d: dict) -> tuple[int | None, int | None]:
     """Replace the kind's rows with ``d``; return (price_from, delivery_days) for search."""
     if kind == Kind.SERVICE:
@@ -502,11 +528,8 @@ def _write_details(offer: Offer, kind: str, d: dict) -> tuple[int | None, int | 
         ExperienceDetails.objects.update_or_create(
             offer=offer, defaults={"meeting_point": d["meeting_point"]}
         )
-        # Sessions with bookings are protected by the orders app later; here they are replaced.
-        offer.sessions.all().delete()
-        ExperienceSession.objects.bulk_create(
-            [ExperienceSession(offer=offer, **s) for s in d["sessions"]]
-        )
+        _sync_rows(offer.sessions.all(), d["sessions"], key="starts_at", model=ExperienceSession,
+                   offer=offer, what="A session with bookings")
         prices = [s["price_per_person"] for s in d["sessions"]]
         return (min(prices) if prices else None, None)
     if kind == Kind.RENTAL:
@@ -524,9 +547,9 @@ def _write_details(offer: Offer, kind: str, d: dict) -> tuple[int | None, int | 
     if kind == Kind.PHYSICAL:
         variations, shipping = d.pop("variations"), d.pop("shipping")
         PhysicalDetails.objects.update_or_create(offer=offer, defaults=d)
-        offer.variations.all().delete()
+        _sync_rows(offer.variations.all(), variations, key="name", model=Variation, offer=offer,
+                   what="A variation with orders")
         offer.shipping_rates.all().delete()
-        Variation.objects.bulk_create([Variation(offer=offer, **v) for v in variations])
         ShippingRate.objects.bulk_create([ShippingRate(offer=offer, **r) for r in shipping])
         prices = [v["price"] for v in variations] or [d["price"]]
         return min(prices), d["processing_days"]
@@ -966,3 +989,66 @@ def seller_offers_withdraw(*, seller, reason: str) -> int:
         search.offer_index_sync(offer_id=offer.pk)
         withdrawn += 1
     return withdrawn
+
+
+# --- what orders reserve ----------------------------------------------------------------------
+# The orders app books seats, dates and stock through these; each runs inside the caller's
+# transaction (they lock or update conditionally and never commit on their own).
+
+
+def offer_lock(*, offer_id: int) -> Offer:
+    """Lock an offer's row for the rest of the caller's transaction (rental dates are checked
+    and booked under it, so two bookings of the same dates queue up)."""
+    offer = Offer.objects.select_for_update().filter(pk=offer_id).first()
+    if offer is None:
+        raise NotFound("There is no such offer.")
+    return offer
+
+
+def session_lock(*, session_id: int) -> ExperienceSession:
+    """Lock a session's row: seats are counted and booked under it."""
+    session = (
+        ExperienceSession.objects.select_for_update().filter(pk=session_id).first()
+    )
+    if session is None:
+        raise NotFound("There is no such session.", field="session")
+    return session
+
+
+def stock_reserve(*, offer_id: int, variation_id: int | None, quantity: int) -> None:
+    """Take ``quantity`` from stock with one conditional UPDATE, or raise Conflict when fewer
+    are left — two buyers of the last item cannot both get it."""
+    if variation_id:
+        rows = Variation.objects.filter(pk=variation_id, offer_id=offer_id, stock__gte=quantity)
+    else:
+        rows = PhysicalDetails.objects.filter(offer_id=offer_id, stock__gte=quantity)
+    if not rows.update(stock=F("stock") - quantity):
+        raise Conflict(
+            "Sorry, there is not enough left in stock for that quantity.",
+            code="out_of_stock",
+            field="quantity",
+        )
+
+
+def stock_release(*, offer_id: int, variation_id: int | None, quantity: int) -> None:
+    """Put reserved items back (an order was cancelled or never paid). A variation the seller
+    has deleted meanwhile has nothing to return to."""
+    if variation_id:
+        Variation.objects.filter(pk=variation_id).update(stock=F("stock") + quantity)
+    else:
+        PhysicalDetails.objects.filter(offer_id=offer_id).update(stock=F("stock") + quantity)
+
+
+@transaction.atomic
+def experience_session_cancel(*, session_id: int, actor) -> ExperienceSession:
+    """The seller calls a session off (the orders app refunds its attendees)."""
+    session = ExperienceSession.objects.select_for_update().select_related("offer").filter(
+        pk=session_id
+    ).first()
+    if session is None or session.offer.seller_id != getattr(actor, "pk", None):
+        raise NotFound("There is no such session.")
+    if session.cancelled_at is None:
+        session.cancelled_at = timezone.now()
+        session.save(update_fields=["cancelled_at"])
+        search.offer_index_sync(offer_id=session.offer_id)
+    return session

@@ -102,9 +102,26 @@ def fee_quote(
     parent_category_id: int | None = None,
     at: datetime | None = None,
     schedule: FeeSchedule | None = None,
+    fee_free: bool = False,
 ) -> FeeQuote:
-    """The breakdown of ``subtotal`` under ``schedule`` (default: the one in effect at ``at``)."""
+    """The breakdown of ``subtotal`` under ``schedule`` (default: the one in effect at ``at``).
+
+    ``fee_free`` money (a rental's security deposit) is only held: no service fee, no
+    commission."""
     schedule = schedule or schedule_at(at)
+    if fee_free:
+        return FeeQuote(
+            currency=currency,
+            subtotal=subtotal,
+            service_fee=0,
+            small_order_fee=0,
+            total=subtotal,
+            commission_bps=0,
+            commission=0,
+            seller_net=subtotal,
+            buyer_fee_bps=0,
+            schedule_id=schedule.pk,
+        )
     fixed = currency_fees(schedule, currency)
     small = fixed.small_order_fee if subtotal < fixed.small_order_threshold else 0
     service_fee = percent(subtotal, schedule.buyer_fee_bps) + small

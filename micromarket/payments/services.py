@@ -95,6 +95,7 @@ class OrderCharge:
     description: str
     category_id: int | None = None
     parent_category_id: int | None = None
+    fee_free: bool = False  # held only (a rental deposit): no service fee, no commission
 
 
 def _card_last4(provider: str, payment_method: str) -> str:
@@ -137,7 +138,7 @@ def payment_start(
     fingerprint = _fingerprint(
         {
             "currency": currency,
-            "orders": [(o.reference, o.seller.pk, o.subtotal) for o in orders],
+            "orders": [(o.reference, o.seller.pk, o.subtotal, o.fee_free) for o in orders],
             "credit": credit,
             "method": payment_method,
         }
@@ -156,6 +157,7 @@ def payment_start(
             category_id=o.category_id,
             parent_category_id=o.parent_category_id,
             schedule=schedule,
+            fee_free=o.fee_free,
         )
         for o in orders
     ]
@@ -1202,3 +1204,49 @@ def sandbox_authenticate(*, reference: str, approve: bool) -> str:
     if payment is not None:
         payment_refresh(payment=payment)
     return back
+
+
+def escrow_close(
+    *,
+    reference: str,
+    buyer_amount: int,
+    reason: str,
+    idempotency_key: str,
+    clearing_days: int | None = None,
+) -> None:
+    """End what is held for an order the way its process decided: ``buyer_amount`` of the price
+    back to the buyer, the rest to the seller (0 = release, all = full refund). The refund goes
+    to the card that paid, or as buyer credit where the card paid less (credit at checkout)."""
+    line = _line_for(reference)
+    held = line.escrow.subtotal - line.escrow.refunded_subtotal
+    if buyer_amount > held:
+        raise ValidationFailed("That is more than is held for the order.", field="amount")
+    if buyer_amount == 0:
+        escrow_release(
+            reference=reference, idempotency_key=idempotency_key, clearing_days=clearing_days
+        )
+        return
+    for to in ("card", "credit"):
+        try:
+            with transaction.atomic():
+                if buyer_amount == held:
+                    refund_create(
+                        reference=reference,
+                        amount=buyer_amount,
+                        to=to,
+                        reason=reason,
+                        idempotency_key=f"{idempotency_key}:{to}",
+                    )
+                else:
+                    escrow_settlement(
+                        reference=reference,
+                        buyer_amount=buyer_amount,
+                        to=to,
+                        reason=reason,
+                        idempotency_key=f"{idempotency_key}:{to}",
+                        clearing_days=clearing_days,
+                    )
+            return
+        except ValidationFailed as exc:
+            if exc.code != "card_refund_exceeds_charge":
+                raise

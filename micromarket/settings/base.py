@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "micromarket.catalog",
     "micromarket.ledger",
     "micromarket.payments",
+    "micromarket.orders",
 ]
 
 MIDDLEWARE = [

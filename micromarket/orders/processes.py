@@ -1,0 +1,678 @@
+"""The transaction process of each kind of offer, declared in one place.
+
+A process is a table of states and transitions. Each transition names the states it starts from,
+the state it leads to (``None``: stays, e.g. asking for a cancellation), who may take it
+(``buyer``, ``seller``, ``operator``, ``system``), an optional guard (why it is refused now), the
+input it needs, its effects (money through the payments services, stock, deliveries) and who is
+told. A state may carry a deadline: when it passes, the sweeper applies the named automatic
+transition. ``services.order_transition`` is the only code that applies them;
+``docs/orders.md`` shows every process as a diagram generated from these tables
+(``micromarket orders_diagrams``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from micromarket.orders import rules
+
+BUYER, SELLER, OPERATOR, SYSTEM = "buyer", "seller", "operator", "system"
+PARTIES = frozenset({BUYER, SELLER})
+
+# States every process shares.
+PENDING_PAYMENT = "pending_payment"
+PAYMENT_FAILED = "payment_failed"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+DISPUTED = "disputed"
+
+# Hours after which an automatic step happens (documented in docs/orders.md).
+AUTO_COMPLETE_AFTER = timedelta(days=3)  # service delivery, task work, digital download
+RENTAL_ANSWER_WITHIN = timedelta(hours=24)
+RENTAL_CLAIM_WINDOW = timedelta(hours=48)  # after check-out, to claim from the deposit
+RECEIVE_AUTO_AFTER = timedelta(days=14)  # after shipping
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str  # the button: "Deliver", "Accept delivery"
+    sources: tuple[str, ...]
+    target: str | None  # None: the order stays in its state
+    actors: frozenset[str]
+    guard: Callable | None = None  # (ctx) -> reason it is refused, or None
+    needs: Callable | None = None  # (data, order) -> cleaned input; raises ValidationFailed
+    effects: tuple[Callable, ...] = ()  # (ctx) -> None, in order, in the transition's transaction
+    notify: frozenset[str] = PARTIES  # who gets an email (the actor is never emailed)
+    form: str = ""  # the page's form for the input: "", "message", "delivery", …
+    past: str = ""  # the timeline's wording: "delivered the order"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When ``state`` is entered, ``when(order, now)`` gives the time at which the system
+    applies ``transition`` (None: no deadline this time)."""
+
+    transition: str
+    when: Callable[[object, datetime], datetime | None]
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    label: str
+    states: dict[str, str]  # state → what the buyer and seller see
+    transitions: dict[str, Transition]
+    # state → its deadlines, first that applies wins (a rental request: accepted at once when
+    # the offer books instantly, else it expires after 24 hours)
+    deadlines: dict[str, tuple[Deadline, ...]] = field(default_factory=dict)
+    active: frozenset[str] = frozenset()  # states that hold a booking (seats, dates)
+
+    def __post_init__(self):
+        for t in self.transitions.values():
+            for state in (*t.sources, t.target):
+                if state is not None and state not in self.states:
+                    raise ValueError(f"{self.name}.{t.name}: unknown state {state}")
+        for state, deadlines in self.deadlines.items():
+            for deadline in deadlines:
+                t = self.transitions[deadline.transition]
+                if SYSTEM not in t.actors or state not in t.sources:
+                    raise ValueError(f"{self.name}: deadline of {state} cannot run {t.name}")
+
+    @property
+    def terminal(self) -> frozenset[str]:
+        leaving = {s for t in self.transitions.values() for s in t.sources}
+        return frozenset(s for s in self.states if s not in leaving)
+
+
+def T(name, label, sources, target, actors, **kw) -> tuple[str, Transition]:
+    if isinstance(sources, str):
+        sources = (sources,)
+    if isinstance(actors, str):
+        actors = (actors,)
+    return name, Transition(name, label, tuple(sources), target, frozenset(actors), **kw)
+
+
+def _after(delta: timedelta):
+    return lambda order, now: now + delta
+
+
+def _now(order, now):
+    return now
+
+
+# Transitions every process has: payment, mutual cancellation, disputes and the operator's
+# decisions on a dispute (the trust issue's resolution center adds split decisions).
+def _common(*, cancellable: tuple[str, ...], disputable: tuple[str, ...], placed: str) -> dict:
+    return dict(
+        [
+            T(
+                "pay",
+                "Payment received",
+                PENDING_PAYMENT,
+                placed,
+                SYSTEM,
+                effects=(rules.mark_placed,),
+                past="paid — the order is placed",
+            ),
+            T(
+                "payment_fail",
+                "Payment failed",
+                PENDING_PAYMENT,
+                PAYMENT_FAILED,
+                SYSTEM,
+                effects=(rules.release_stock,),
+                notify=frozenset(),
+                past="payment did not complete",
+            ),
+            T(
+                "request_cancellation",
+                "Ask to cancel",
+                cancellable,
+                None,
+                PARTIES,
+                guard=rules.no_cancellation_pending,
+                needs=rules.need_message,
+                effects=(rules.cancellation_requested,),
+                form="message",
+                past="asked to cancel the order",
+            ),
+            T(
+                "accept_cancellation",
+                "Agree to cancel",
+                cancellable,
+                CANCELLED,
+                PARTIES,
+                guard=rules.cancellation_asked_by_other,
+                effects=(rules.refund_all, rules.release_stock),
+                past="agreed to cancel — the buyer is refunded in full",
+            ),
+            T(
+                "decline_cancellation",
+                "Keep the order",
+                cancellable,
+                None,
+                PARTIES,
+                guard=rules.cancellation_asked_by_other,
+                effects=(rules.cancellation_cleared,),
+                past="declined to cancel",
+            ),
+            T(
+                "dispute",
+                "Open a dispute",
+                disputable,
+                DISPUTED,
+                PARTIES,
+                needs=rules.need_message,
+                form="message",
+                past="opened a dispute — the payment is frozen",
+            ),
+            T(
+                "resolve_refund",
+                "Refund the buyer",
+                DISPUTED,
+                CANCELLED,
+                OPERATOR,
+                needs=rules.need_message,
+                effects=(rules.refund_all, rules.release_stock),
+                form="message",
+                past="resolved the dispute with a full refund",
+            ),
+            T(
+                "resolve_release",
+                "Pay the seller",
+                DISPUTED,
+                COMPLETED,
+                OPERATOR,
+                needs=rules.need_message,
+                effects=(rules.release_all,),
+                form="message",
+                past="resolved the dispute in the seller's favour",
+            ),
+        ]
+    )
+
+
+COMMON_STATES = {
+    PENDING_PAYMENT: "Awaiting payment",
+    PAYMENT_FAILED: "Payment failed",
+    COMPLETED: "Completed",
+    CANCELLED: "Cancelled",
+    DISPUTED: "In dispute",
+}
+
+
+SERVICE = Process(
+    name="service",
+    label="Service gig",
+    states={
+        **COMMON_STATES,
+        "requirements": "Waiting for your requirements",
+        "in_progress": "In progress",
+        "delivered": "Delivered",
+        "revision_requested": "Revision requested",
+    },
+    transitions={
+        **_common(
+            cancellable=("requirements", "in_progress", "delivered", "revision_requested"),
+            disputable=("in_progress", "delivered", "revision_requested"),
+            placed="requirements",
+        ),
+        **dict(
+            [
+                T(
+                    "submit_requirements",
+                    "Send requirements",
+                    "requirements",
+                    "in_progress",
+                    BUYER,
+                    needs=rules.need_requirements,
+                    effects=(rules.save_requirements, rules.start_clock),
+                    form="requirements",
+                    past="sent the requirements — the work starts",
+                ),
+                T(
+                    "start",
+                    "Start",
+                    "requirements",
+                    "in_progress",
+                    SYSTEM,
+                    effects=(rules.start_clock,),
+                    notify=frozenset({SELLER}),
+                    past="started the order (no requirements asked)",
+                ),
+                T(
+                    "deliver",
+                    "Deliver",
+                    ("in_progress", "revision_requested"),
+                    "delivered",
+                    SELLER,
+                    needs=rules.need_delivery,
+                    effects=(rules.save_delivery,),
+                    form="delivery",
+                    past="delivered the order",
+                ),
+                T(
+                    "request_revision",
+                    "Request a revision",
+                    "delivered",
+                    "revision_requested",
+                    BUYER,
+                    guard=rules.revisions_left,
+                    needs=rules.need_message,
+                    effects=(rules.count_revision,),
+                    form="message",
+                    past="asked for a revision",
+                ),
+                T(
+                    "accept",
+                    "Accept delivery",
+                    "delivered",
+                    COMPLETED,
+                    BUYER,
+                    effects=(rules.release_all,),
+                    past="accepted the delivery — the seller is paid",
+                ),
+                T(
+                    "auto_complete",
+                    "Complete",
+                    "delivered",
+                    COMPLETED,
+                    SYSTEM,
+                    effects=(rules.release_all,),
+                    past="completed automatically 3 days after delivery",
+                ),
+                T(
+                    "cancel_late",
+                    "Cancel (late delivery)",
+                    ("in_progress", "revision_requested"),
+                    CANCELLED,
+                    BUYER,
+                    guard=rules.delivery_late,
+                    effects=(rules.refund_all,),
+                    past="cancelled a late order — refunded in full",
+                ),
+            ]
+        ),
+    },
+    deadlines={
+        "requirements": (Deadline("start", rules.now_if_no_questions),),
+        "delivered": (Deadline("auto_complete", _after(AUTO_COMPLETE_AFTER)),),
+    },
+)
+
+
+EXPERIENCE = Process(
+    name="experience",
+    label="Experience",
+    states={**COMMON_STATES, "booked": "Booked"},
+    transitions={
+        **_common(cancellable=(), disputable=("booked",), placed="booked"),
+        **dict(
+            [
+                T(
+                    "cancel",
+                    "Cancel my booking",
+                    "booked",
+                    CANCELLED,
+                    BUYER,
+                    guard=rules.before_start,
+                    effects=(rules.refund_by_policy,),
+                    past="cancelled the booking",
+                ),
+                T(
+                    "seller_cancel",
+                    "Cancel this booking",
+                    "booked",
+                    CANCELLED,
+                    (SELLER, SYSTEM),
+                    needs=rules.need_message_optional,
+                    effects=(rules.refund_all,),
+                    form="message",
+                    past="cancelled the booking — refunded in full",
+                ),
+                T(
+                    "complete",
+                    "Complete",
+                    "booked",
+                    COMPLETED,
+                    SYSTEM,
+                    effects=(rules.release_all,),
+                    past="completed after the session",
+                ),
+            ]
+        ),
+    },
+    deadlines={"booked": (Deadline("complete", rules.at_end),)},
+    active=frozenset({PENDING_PAYMENT, "booked"}),
+)
+
+
+RENTAL = Process(
+    name="rental",
+    label="Rental",
+    states={
+        **COMMON_STATES,
+        "requested": "Requested — waiting for the owner",
+        "declined": "Declined",
+        "accepted": "Confirmed",
+        "checked_in": "Checked in",
+        "checked_out": "Checked out",
+    },
+    transitions={
+        **_common(
+            cancellable=(),
+            disputable=("checked_in", "checked_out"),
+            placed="requested",
+        ),
+        **dict(
+            [
+                T(
+                    "accept",
+                    "Accept request",
+                    "requested",
+                    "accepted",
+                    (SELLER, SYSTEM),
+                    past="accepted the booking",
+                ),
+                T(
+                    "decline",
+                    "Decline request",
+                    "requested",
+                    "declined",
+                    SELLER,
+                    needs=rules.need_message_optional,
+                    effects=(rules.refund_all,),
+                    form="message",
+                    past="declined the request — refunded in full",
+                ),
+                T(
+                    "expire",
+                    "Expire",
+                    "requested",
+                    "declined",
+                    SYSTEM,
+                    effects=(rules.refund_all,),
+                    past="expired: the owner did not answer within 24 hours — refunded in full",
+                ),
+                T(
+                    "withdraw",
+                    "Withdraw request",
+                    "requested",
+                    CANCELLED,
+                    BUYER,
+                    effects=(rules.refund_all,),
+                    past="withdrew the request — refunded in full",
+                ),
+                T(
+                    "cancel",
+                    "Cancel my booking",
+                    "accepted",
+                    CANCELLED,
+                    BUYER,
+                    guard=rules.before_start,
+                    effects=(rules.refund_by_policy,),
+                    past="cancelled the booking",
+                ),
+                T(
+                    "seller_cancel",
+                    "Cancel this booking",
+                    "accepted",
+                    CANCELLED,
+                    SELLER,
+                    needs=rules.need_message,
+                    effects=(rules.refund_all,),
+                    form="message",
+                    past="cancelled the booking — refunded in full",
+                ),
+                T(
+                    "check_in",
+                    "Check in",
+                    "accepted",
+                    "checked_in",
+                    SELLER,
+                    guard=rules.check_in_open,
+                    past="handed over — checked in",
+                ),
+                T(
+                    "check_out",
+                    "Check out",
+                    "checked_in",
+                    "checked_out",
+                    SELLER,
+                    past="got it back — checked out",
+                ),
+                T(
+                    "complete",
+                    "Complete and return the deposit",
+                    "checked_out",
+                    COMPLETED,
+                    SELLER,
+                    needs=rules.need_deposit_claim,
+                    effects=(rules.save_deposit_claim, rules.release_all),
+                    form="deposit",
+                    past="completed the rental",
+                ),
+                T(
+                    "auto_complete",
+                    "Complete",
+                    "checked_out",
+                    COMPLETED,
+                    SYSTEM,
+                    effects=(rules.release_all,),
+                    past="completed automatically; the deposit is returned",
+                ),
+            ]
+        ),
+    },
+    deadlines={
+        "requested": (
+            Deadline("accept", rules.now_if_instant),
+            Deadline("expire", _after(RENTAL_ANSWER_WITHIN)),
+        ),
+        "checked_out": (Deadline("auto_complete", _after(RENTAL_CLAIM_WINDOW)),),
+    },
+    active=frozenset({PENDING_PAYMENT, "requested", "accepted", "checked_in", "checked_out"}),
+)
+
+
+TASK = Process(
+    name="task",
+    label="Local task",
+    states={**COMMON_STATES, "booked": "Booked", "done": "Done — waiting for approval"},
+    transitions={
+        **_common(cancellable=(), disputable=("done",), placed="booked"),
+        **dict(
+            [
+                T(
+                    "complete_work",
+                    "Mark as done",
+                    "booked",
+                    "done",
+                    SELLER,
+                    needs=rules.need_hours,
+                    effects=(rules.save_hours,),
+                    form="hours",
+                    past="finished the task",
+                ),
+                T(
+                    "approve",
+                    "Approve",
+                    "done",
+                    COMPLETED,
+                    BUYER,
+                    effects=(rules.charge_actual_hours,),
+                    past="approved the work — the seller is paid for the hours worked",
+                ),
+                T(
+                    "auto_approve",
+                    "Approve",
+                    "done",
+                    COMPLETED,
+                    SYSTEM,
+                    effects=(rules.charge_actual_hours,),
+                    past="approved automatically 3 days after the work",
+                ),
+                T(
+                    "cancel",
+                    "Cancel my booking",
+                    "booked",
+                    CANCELLED,
+                    BUYER,
+                    guard=rules.before_start,
+                    effects=(rules.refund_task_cancellation,),
+                    past="cancelled the booking",
+                ),
+                T(
+                    "seller_cancel",
+                    "Cancel this booking",
+                    "booked",
+                    CANCELLED,
+                    SELLER,
+                    needs=rules.need_message,
+                    effects=(rules.refund_all,),
+                    form="message",
+                    past="cancelled the booking — refunded in full",
+                ),
+            ]
+        ),
+    },
+    deadlines={"done": (Deadline("auto_approve", _after(AUTO_COMPLETE_AFTER)),)},
+)
+
+
+DIGITAL = Process(
+    name="digital",
+    label="Digital product",
+    states={**COMMON_STATES, "paid": "Paid", "delivered": "Ready to download"},
+    transitions={
+        **_common(cancellable=(), disputable=("delivered",), placed="paid"),
+        **dict(
+            [
+                T(
+                    "deliver",
+                    "Deliver",
+                    "paid",
+                    "delivered",
+                    SYSTEM,
+                    notify=frozenset({BUYER}),
+                    past="sent the download links",
+                ),
+                T(
+                    "complete",
+                    "Complete",
+                    "delivered",
+                    COMPLETED,
+                    SYSTEM,
+                    effects=(rules.release_all,),
+                    past="completed",
+                ),
+            ]
+        ),
+    },
+    deadlines={
+        "paid": (Deadline("deliver", _now),),
+        "delivered": (Deadline("complete", _after(AUTO_COMPLETE_AFTER)),),
+    },
+)
+
+
+PHYSICAL = Process(
+    name="physical",
+    label="Physical product",
+    states={
+        **COMMON_STATES,
+        "paid": "Paid — to be shipped",
+        "shipped": "Shipped",
+        "received": "Received",
+    },
+    transitions={
+        **_common(cancellable=("paid",), disputable=("shipped",), placed="paid"),
+        **dict(
+            [
+                T(
+                    "ship",
+                    "Mark as shipped",
+                    "paid",
+                    "shipped",
+                    SELLER,
+                    needs=rules.need_tracking,
+                    effects=(rules.save_tracking,),
+                    form="tracking",
+                    past="shipped the order",
+                ),
+                T(
+                    "seller_cancel",
+                    "Cancel and refund",
+                    "paid",
+                    CANCELLED,
+                    SELLER,
+                    needs=rules.need_message,
+                    effects=(rules.refund_all, rules.release_stock),
+                    form="message",
+                    past="cancelled the order — refunded in full",
+                ),
+                T(
+                    "cancel_late",
+                    "Cancel (not shipped in time)",
+                    "paid",
+                    CANCELLED,
+                    BUYER,
+                    guard=rules.shipping_late,
+                    effects=(rules.refund_all, rules.release_stock),
+                    past="cancelled an order that was not shipped in time — refunded in full",
+                ),
+                T(
+                    "confirm_received",
+                    "I received it",
+                    "shipped",
+                    "received",
+                    BUYER,
+                    past="confirmed it arrived",
+                ),
+                T(
+                    "auto_receive",
+                    "Received",
+                    "shipped",
+                    "received",
+                    SYSTEM,
+                    past="marked received automatically 14 days after shipping",
+                ),
+                T(
+                    "complete",
+                    "Complete",
+                    "received",
+                    COMPLETED,
+                    SYSTEM,
+                    effects=(rules.release_all,),
+                    notify=frozenset({SELLER}),
+                    past="completed — the seller is paid",
+                ),
+            ]
+        ),
+    },
+    deadlines={
+        "shipped": (Deadline("auto_receive", _after(RECEIVE_AUTO_AFTER)),),
+        "received": (Deadline("complete", _now),),
+    },
+)
+
+
+PROCESSES: dict[str, Process] = {
+    p.name: p for p in (SERVICE, EXPERIENCE, RENTAL, TASK, DIGITAL, PHYSICAL)
+}
+
+
+def process_for(kind: str) -> Process:
+    return PROCESSES[kind]
+
+
+def deadline_for(process: Process, order, now: datetime) -> tuple[datetime, str] | None:
+    """The automatic transition due in ``order``'s current state, if any."""
+    for deadline in process.deadlines.get(order.state, ()):
+        when = deadline.when(order, now)
+        if when is not None:
+            return when, deadline.transition
+    return None

@@ -1,0 +1,569 @@
+"""Orders: checkout, the one service that moves an order through its process, deadlines.
+
+- ``checkout_place`` prices the buyer's items, creates one order per seller (per booking) in
+  ``pending_payment`` with the seats, dates or stock reserved under locks, then charges one
+  payment with one escrow per order. An order counts as placed only after the payment
+  succeeded (``checkout_sync`` applies ``pay``); a failed payment releases everything.
+- ``order_transition`` is the only code that changes ``Order.state``: lock the order, check the
+  actor and the state, run the guard and the effects, record an ``OrderEvent``, set the next
+  deadline, email the other party after commit — all in one transaction.
+- ``deadlines_apply`` is the sweeper's job: due automatic transitions, each applied once under
+  the order's row lock (several workers may run it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from micromarket.catalog import services as catalog_services
+from micromarket.core.emails import email_send_after_commit
+from micromarket.core.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from micromarket.orders import pricing, rules
+from micromarket.orders.models import CartItem, Checkout, Order, OrderEvent, OrderItem
+from micromarket.orders.processes import (
+    BUYER,
+    OPERATOR,
+    PENDING_PAYMENT,
+    SELLER,
+    SYSTEM,
+    deadline_for,
+    process_for,
+)
+from micromarket.payments import services as payments
+from micromarket.payments.services import OrderCharge
+
+logger = logging.getLogger(__name__)
+
+MAX_CHAINED = 5  # immediate automatic steps after one transition (paid → delivered …)
+UNPAID_CHECKOUT_TIMEOUT = timedelta(minutes=30)  # crashed before the payment was started
+
+
+# ---------------------------------------------------------------------------------------------
+# Who is asking
+
+
+def order_role(order: Order, user) -> str:
+    """``buyer``, ``seller`` or ``operator`` for ``user`` on ``order``; NotFound for anyone
+    else, so an order's existence does not leak."""
+    if user is None:
+        return SYSTEM
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound("There is no such order.")
+    if user.pk == order.buyer_id:
+        return BUYER
+    if user.pk == order.seller_id:
+        return SELLER
+    if user.is_staff:
+        return OPERATOR
+    raise NotFound("There is no such order.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Transitions
+
+
+def _json_safe(data: dict) -> dict:
+    return {k: v for k, v in data.items() if isinstance(v, str | int | float | bool | list)}
+
+
+def _who(actors) -> str:
+    names = sorted(a for a in actors if a != SYSTEM)
+    return " or ".join(names) if names else "system"
+
+
+def _notify(order: Order, event: OrderEvent, transition, role: str) -> None:
+    for party in sorted(transition.notify):
+        if party == role:
+            continue
+        user = order.buyer if party == BUYER else order.seller
+        if not user.email:
+            continue
+        email_send_after_commit(
+            to=user.email,
+            template="orders/email/transition",
+            context={
+                "order": order,
+                "event": event,
+                "transition": transition,
+                "recipient": user,
+                "recipient_role": party,
+                "state_label": process_for(order.kind).states[order.state],
+                "path": reverse("orders:detail", args=[order.pk]),
+            },
+        )
+
+
+def _apply(order: Order, *, name: str, actor, data: dict, now: datetime) -> Order:
+    """Apply one transition to a locked order (inside the caller's transaction)."""
+    process = process_for(order.kind)
+    transition = process.transitions.get(name)
+    if transition is None:
+        raise ValidationFailed(
+            f"An order of this kind has no step called “{name}”.", code="unknown_transition"
+        )
+    role = order_role(order, actor)
+    if role not in transition.actors:
+        if role == SYSTEM or role == OPERATOR:
+            raise PermissionDenied(f"Only the {_who(transition.actors)} can do that.")
+        raise PermissionDenied(
+            f"Only the {_who(transition.actors)} can “{transition.label.lower()}”.",
+            code="wrong_party",
+        )
+    if order.state not in transition.sources:
+        raise Conflict(
+            f"“{transition.label}” is not possible while the order is "
+            f"{process.states[order.state].lower()}.",
+            code="illegal_transition",
+        )
+    ctx = rules.Ctx(order=order, actor=actor, role=role, transition=transition, now=now)
+    if transition.guard and (reason := transition.guard(ctx)):
+        raise Conflict(reason, code="not_allowed_now")
+    ctx.data = transition.needs(data or {}, order) if transition.needs else {}
+    from_state = order.state
+    event = OrderEvent.objects.create(
+        order=order,
+        transition=name,
+        actor=actor,
+        role=role,
+        from_state=from_state,
+        to_state=transition.target or from_state,
+        message=str(ctx.data.get("message", "")),
+        created_at=now,
+    )
+    ctx.event = event
+    for effect in transition.effects:
+        effect(ctx)
+    if transition.target and transition.target != from_state:
+        order.state = transition.target
+        due = deadline_for(process, order, now)
+        order.deadline_at, order.deadline_transition = due if due else (None, "")
+        if order.state in process.terminal:
+            order.closed_at = now
+            order.deadline_at, order.deadline_transition = None, ""
+    order.updated_at = now
+    order.save()
+    event.data = _json_safe(ctx.data)
+    event.save(update_fields=["data"])
+    _notify(order, event, transition, role)
+    return order
+
+
+def order_transition(
+    *, order_id: int, name: str, actor, data: dict | None = None, now: datetime | None = None
+) -> Order:
+    """Apply the transition ``name`` to the order as ``actor`` (None: the system), then any
+    automatic step that is due at once. Raises NotFound (not a party), PermissionDenied (the
+    wrong party), Conflict (not possible in this state, or its guard refuses), ValidationFailed
+    (bad input) — and then nothing has changed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update()
+            .select_related("buyer", "seller")
+            .filter(pk=order_id)
+            .first()
+        )
+        if order is None:
+            raise NotFound("There is no such order.")
+        order = _apply(order, name=name, actor=actor, data=data or {}, now=now)
+        for _ in range(MAX_CHAINED):
+            if not (order.deadline_at and order.deadline_at <= now):
+                break
+            order = _apply(order, name=order.deadline_transition, actor=None, data={}, now=now)
+        return order
+
+
+def order_deadline_apply(*, order_id: int, now: datetime | None = None) -> bool:
+    """Apply the order's automatic transition if it is due; False when it is not (another
+    worker applied it, or the order moved on)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update()
+            .select_related("buyer", "seller")
+            .filter(pk=order_id, deadline_at__lte=now)
+            .exclude(deadline_transition="")
+            .first()
+        )
+        if order is None:
+            return False
+        _apply(order, name=order.deadline_transition, actor=None, data={}, now=now)
+        return True
+
+
+def deadlines_apply(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The sweeper's job: every due automatic transition, once each."""
+    now = now or timezone.now()
+    due = list(
+        Order.objects.filter(deadline_at__lte=now)
+        .exclude(deadline_transition="")
+        .order_by("deadline_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for pk in due:
+        try:
+            done += order_deadline_apply(order_id=pk, now=now)
+        except DomainError:
+            logger.exception("automatic transition of order %s failed", pk)
+    return done
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkout
+
+
+def _fingerprint(params: dict) -> str:
+    text = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _reserve(order: Order, group: pricing.Group) -> None:
+    """Take the order's seats, dates or stock — or raise Conflict and take nothing (the
+    caller's transaction rolls back)."""
+    line = group.first
+    if order.kind == "experience":
+        session = catalog_services.session_lock(session_id=line.session.pk)
+        if session.cancelled_at is not None:
+            raise Conflict("That session has been cancelled.", code="session_cancelled")
+        taken = sum(
+            Order.objects.filter(
+                session_id=session.pk, state__in=process_for("experience").active
+            ).values_list("seats", flat=True)
+        )
+        if taken + order.seats > session.capacity:
+            left = max(session.capacity - taken, 0)
+            raise Conflict(
+                f"Only {left} seat{'s' if left != 1 else ''} left for that session."
+                if left
+                else "That session is full.",
+                code="sold_out",
+                field="seats",
+            )
+    elif order.kind == "rental":
+        offer = catalog_services.offer_lock(offer_id=order.offer_id)
+        blocked = any(
+            pricing._midnight(b.start) < order.ends_at and pricing._midnight(b.end) > order.starts_at
+            for b in offer.blocks.all()
+        )
+        booked = Order.objects.filter(
+            offer_id=offer.pk,
+            kind="rental",
+            state__in=process_for("rental").active,
+            starts_at__lt=order.ends_at,
+            ends_at__gt=order.starts_at,
+        ).exclude(pk=order.pk)
+        if blocked or booked.exists():
+            raise Conflict(
+                "Those dates are no longer available.", code="dates_taken", field="start"
+            )
+    elif order.kind == "physical":
+        for item in group.lines:
+            catalog_services.stock_reserve(
+                offer_id=item.offer.pk,
+                variation_id=item.variation.pk if item.variation else None,
+                quantity=item.quantity,
+            )
+
+
+def _order_create(checkout: Checkout, group: pricing.Group, *, address: str, country: str,
+                  note: str, now: datetime) -> Order:
+    line = group.first
+    order = Order.objects.create(
+        checkout=checkout,
+        buyer=checkout.buyer,
+        seller=line.seller,
+        offer=line.offer,
+        kind=line.kind,
+        state=PENDING_PAYMENT,
+        title=group.title,
+        currency=checkout.currency,
+        subtotal=group.subtotal,
+        shipping=group.shipping,
+        deposit=group.deposit,
+        requirements=line.questions,
+        delivery_days=line.delivery_days,
+        revisions_allowed=line.revisions,
+        session=line.session,
+        seats=line.quantity if line.kind == "experience" else 0,
+        starts_at=line.starts_at,
+        ends_at=line.ends_at,
+        cancellation_policy=line.policy,
+        instant_booking=line.instant,
+        hourly_rate=line.hourly_rate,
+        minutes_booked=line.minutes_booked,
+        address=line.address or (address if line.kind == "physical" else ""),
+        ship_country=country if line.kind == "physical" else "",
+        note=note,
+        created_at=now,
+        updated_at=now,
+    )
+    OrderItem.objects.bulk_create(
+        [
+            OrderItem(
+                order=order,
+                offer=item.offer,
+                description=item.description[:300],
+                package=item.package,
+                variation=item.variation,
+                extras=item.extras,
+                unit_price=item.unit_price,
+                quantity=item.quantity,
+                amount=item.amount,
+            )
+            for item in group.lines
+        ]
+    )
+    OrderEvent.objects.create(
+        order=order,
+        transition="create",
+        actor=checkout.buyer,
+        role=BUYER,
+        from_state="",
+        to_state=PENDING_PAYMENT,
+        created_at=now,
+    )
+    _reserve(order, group)
+    return order
+
+
+def _charges(orders: list[Order]) -> list[OrderCharge]:
+    charges = []
+    for order in orders:
+        category = order.offer.category
+        charges.append(
+            OrderCharge(
+                reference=order.reference,
+                seller=order.seller,
+                subtotal=order.subtotal,
+                description=f"Order {order.pk}: {order.title}"[:200],
+                category_id=category.pk,
+                parent_category_id=category.parent_id,
+            )
+        )
+        if order.deposit:
+            charges.append(
+                OrderCharge(
+                    reference=order.deposit_reference,
+                    seller=order.seller,
+                    subtotal=order.deposit,
+                    description=f"Order {order.pk}: security deposit",
+                    fee_free=True,
+                )
+            )
+    return charges
+
+
+def checkout_place(
+    *,
+    buyer,
+    items: list[dict],
+    payment_method: str,
+    idempotency_key: str,
+    return_url: str,
+    credit: int = 0,
+    address: str = "",
+    country: str = "",
+    note: str = "",
+    cart_item_ids: list[int] | None = None,
+    now: datetime | None = None,
+) -> Checkout:
+    """Order ``items`` and pay for them in one payment (see the module docstring).
+
+    The same ``idempotency_key`` returns the first checkout; with other items it is refused.
+    Sold out, taken dates or a full session raise Conflict before anything is charged."""
+    now = now or timezone.now()
+    if not idempotency_key or len(idempotency_key) > 160:
+        raise ValidationFailed("An idempotency key of 1–160 characters is required.")
+    address, country = address.strip()[: pricing.MAX_ADDRESS], country.strip().upper()[:2]
+    fingerprint = _fingerprint(
+        {
+            "items": items,
+            "method": payment_method,
+            "credit": credit,
+            "address": address,
+            "country": country,
+        }
+    )
+    existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+    if existing is None:
+        groups = pricing.lines_grouped(buyer=buyer, items=items, country=country, now=now)
+        try:
+            with transaction.atomic():
+                checkout = Checkout.objects.create(
+                    buyer=buyer,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    currency=groups[0].first.offer.currency,
+                    from_cart=bool(cart_item_ids),
+                    cart_item_ids=cart_item_ids or [],
+                    created_at=now,
+                )
+                for group in groups:
+                    _order_create(
+                        checkout, group, address=address, country=country, note=note, now=now
+                    )
+        except IntegrityError:
+            existing = Checkout.objects.filter(
+                buyer=buyer, idempotency_key=idempotency_key
+            ).first()
+            if existing is None:
+                raise
+    if existing is not None:
+        if existing.fingerprint != fingerprint:
+            raise ValidationFailed(
+                "This idempotency key was already used for another checkout.",
+                code="idempotency_mismatch",
+            )
+        checkout = existing
+        if checkout.payment_id or checkout.status != Checkout.Status.PENDING:
+            return checkout_sync(checkout_id=checkout.pk)
+    orders = list(checkout.orders.select_related("seller", "offer__category"))
+    try:
+        payment = payments.payment_start(
+            buyer=buyer,
+            currency=checkout.currency,
+            orders=_charges(orders),
+            payment_method=payment_method,
+            idempotency_key=f"checkout:{checkout.pk}",
+            return_url=return_url,
+            credit=credit,
+        )
+    except DomainError as exc:
+        _checkout_fail(checkout, message=exc.message)
+        raise
+    Checkout.objects.filter(pk=checkout.pk).update(payment=payment)
+    return checkout_sync(checkout_id=checkout.pk)
+
+
+def _checkout_fail(checkout: Checkout, *, message: str) -> None:
+    with transaction.atomic():
+        updated = Checkout.objects.filter(
+            pk=checkout.pk, status=Checkout.Status.PENDING
+        ).update(status=Checkout.Status.FAILED, failure_message=message[:300])
+        if not updated:
+            return
+        for order_id in checkout.orders.filter(state=PENDING_PAYMENT).values_list(
+            "pk", flat=True
+        ):
+            order_transition(order_id=order_id, name="payment_fail", actor=None)
+
+
+def checkout_sync(*, checkout_id: int) -> Checkout:
+    """Bring the checkout's orders in line with its payment: placed when it succeeded,
+    released when it failed; unchanged while the buyer still has a step to take."""
+    checkout = Checkout.objects.select_related("payment").get(pk=checkout_id)
+    payment = checkout.payment
+    if checkout.status != Checkout.Status.PENDING or payment is None:
+        return checkout
+    if payment.status == "succeeded":
+        with transaction.atomic():
+            if not Checkout.objects.filter(
+                pk=checkout.pk, status=Checkout.Status.PENDING
+            ).update(status=Checkout.Status.PAID):
+                return Checkout.objects.get(pk=checkout.pk)
+            for order_id in checkout.orders.filter(state=PENDING_PAYMENT).values_list(
+                "pk", flat=True
+            ):
+                order_transition(order_id=order_id, name="pay", actor=None)
+            if checkout.cart_item_ids:
+                CartItem.objects.filter(
+                    buyer=checkout.buyer_id, pk__in=checkout.cart_item_ids
+                ).delete()
+    elif payment.status in ("declined", "cancelled"):
+        _checkout_fail(checkout, message=payment.decline_message or "The payment failed.")
+    return Checkout.objects.select_related("payment").get(pk=checkout.pk)
+
+
+def checkouts_sync(*, now: datetime | None = None) -> int:
+    """The sweeper's job: checkouts whose payment finished elsewhere (a webhook, the provider's
+    confirmation page, the stale-payment job), and checkouts that never reached the provider."""
+    now = now or timezone.now()
+    done = 0
+    pending = Checkout.objects.filter(status=Checkout.Status.PENDING)
+    finished = pending.filter(
+        payment__status__in=("succeeded", "declined", "cancelled")
+    ).values_list("pk", flat=True)
+    for pk in list(finished[:200]):
+        checkout_sync(checkout_id=pk)
+        done += 1
+    for checkout in pending.filter(
+        payment__isnull=True, created_at__lt=now - UNPAID_CHECKOUT_TIMEOUT
+    )[:200]:
+        _checkout_fail(checkout, message="The payment was never started.")
+        done += 1
+    return done
+
+
+def checkout_return(*, checkout_id: int, buyer) -> Checkout:
+    """The buyer is back from the provider's extra step: ask the provider, then sync."""
+    checkout = Checkout.objects.select_related("payment").filter(pk=checkout_id, buyer=buyer).first()
+    if checkout is None:
+        raise NotFound("There is no such checkout.")
+    if checkout.payment is not None:
+        payments.payment_refresh(payment=checkout.payment)
+    return checkout_sync(checkout_id=checkout.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Experience sessions
+
+
+def session_cancel(*, session_id: int, actor, message: str = "") -> int:
+    """The seller calls a session off: it is closed to new bookings and every attendee is
+    refunded in full. Returns how many bookings were cancelled."""
+    with transaction.atomic():
+        session = catalog_services.experience_session_cancel(session_id=session_id, actor=actor)
+        order_ids = list(
+            Order.objects.filter(session_id=session.pk, state="booked").values_list(
+                "pk", flat=True
+            )
+        )
+        for order_id in order_ids:
+            order_transition(
+                order_id=order_id,
+                name="seller_cancel",
+                actor=actor,
+                data={"message": message or "The session was cancelled by the host."},
+            )
+    return len(order_ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cart
+
+
+def cart_add(*, buyer, item: dict) -> CartItem:
+    """Put an item in the buyer's cart after checking it prices (it is checked again at
+    checkout, when stock, seats and dates are reserved)."""
+    line = pricing.line_for(buyer=buyer, item=item)
+    spec = {k: v for k, v in item.items() if k != "offer"}
+    if CartItem.objects.filter(buyer=buyer).count() >= 50:
+        raise ValidationFailed("Your cart is full (50 items).", code="cart_full")
+    return CartItem.objects.create(buyer=buyer, offer=line.offer, spec=spec)
+
+
+def cart_remove(*, buyer, item_id: int) -> None:
+    deleted, _ = CartItem.objects.filter(buyer=buyer, pk=item_id).delete()
+    if not deleted:
+        raise NotFound("That item is not in your cart.")
+
+
+def cart_items(buyer) -> list[dict]:
+    return [
+        {"offer": item.offer_id, **item.spec}
+        for item in CartItem.objects.filter(buyer=buyer).order_by("pk")
+    ]

@@ -1,0 +1,69 @@
+"""Fixtures for order tests: a published offer of each kind, a buyer, and ``place`` to check
+out through the sandbox provider with a test card."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from micromarket.accounts.tests.factories import UserFactory
+from micromarket.catalog.tests.factories import make_offer
+from micromarket.ledger import selectors as ledger_selectors
+from micromarket.orders import services
+from micromarket.payments.providers import sandbox
+
+CARD = sandbox.CARD_SUCCEEDS
+_keys = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _after_commit_runs_inline(django_capture_on_commit_callbacks, monkeypatch):
+    """After-commit work (emails, provider refunds) runs when each service returns, as the
+    worker would run it moments later."""
+    from micromarket.orders import services as module
+
+    def wrap(func):
+        def run(**kwargs):
+            with django_capture_on_commit_callbacks(execute=True):
+                return func(**kwargs)
+
+        return run
+
+    for name in ("order_transition", "checkout_place", "deadlines_apply", "session_cancel"):
+        monkeypatch.setattr(module, name, wrap(getattr(module, name)))
+
+
+@pytest.fixture
+def buyer():
+    return UserFactory()
+
+
+@pytest.fixture
+def offer_of():
+    """offer_of("rental", **catalog overrides) → a published offer of that kind."""
+    return lambda kind, **kw: make_offer(kind=kind, publish=True, **kw)
+
+
+def place(buyer, *items, card=CARD, key=None, country="US", address="1 Main St", credit=0):
+    """Check ``items`` out; returns the checkout (its orders placed when the card succeeds)."""
+    return services.checkout_place(
+        buyer=buyer,
+        items=list(items),
+        payment_method=card,
+        idempotency_key=key or f"test-{next(_keys)}",
+        return_url="http://testserver/back/",
+        address=address,
+        country=country,
+        credit=credit,
+    )
+
+
+def held(reference: str) -> int:
+    """What the escrow for ``reference`` still holds (0 once released or refunded)."""
+    escrow = ledger_selectors.escrow_for_reference(reference)
+    return escrow.account.balance if escrow else 0
+
+
+def books_balance() -> bool:
+    return ledger_selectors.ledger_verify() == []
