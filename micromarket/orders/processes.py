@@ -209,7 +209,7 @@ SERVICE = Process(
     label="Service gig",
     states={
         **COMMON_STATES,
-        "requirements": "Waiting for your requirements",
+        "requirements": "Waiting for the buyer's requirements",
         "in_progress": "In progress",
         "delivered": "Delivered",
         "revision_requested": "Revision requested",

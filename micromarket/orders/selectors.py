@@ -64,3 +64,8 @@ def order_events(order: Order) -> QuerySet[OrderEvent]:
 
 def cart_for_buyer(*, buyer) -> QuerySet[CartItem]:
     return CartItem.objects.filter(buyer=buyer).select_related("offer").order_by("pk")
+
+
+def cart_items(*, buyer) -> list[dict]:
+    """The buyer's cart as checkout items (``{"offer": id, **choices}``), oldest first."""
+    return [{"offer": item.offer_id, **item.spec} for item in cart_for_buyer(buyer=buyer)]

@@ -560,10 +560,3 @@ def cart_remove(*, buyer, item_id: int) -> None:
     deleted, _ = CartItem.objects.filter(buyer=buyer, pk=item_id).delete()
     if not deleted:
         raise NotFound("That item is not in your cart.")
-
-
-def cart_items(buyer) -> list[dict]:
-    return [
-        {"offer": item.offer_id, **item.spec}
-        for item in CartItem.objects.filter(buyer=buyer).order_by("pk")
-    ]

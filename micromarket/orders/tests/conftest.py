@@ -23,10 +23,18 @@ def _after_commit_runs_inline(django_capture_on_commit_callbacks, monkeypatch):
     worker would run it moments later."""
     from micromarket.orders import services as module
 
+    depth = [0]
+
     def wrap(func):
         def run(**kwargs):
-            with django_capture_on_commit_callbacks(execute=True):
+            if depth[0]:  # called by another wrapped service: its caller runs the callbacks
                 return func(**kwargs)
+            depth[0] += 1
+            try:
+                with django_capture_on_commit_callbacks(execute=True):
+                    return func(**kwargs)
+            finally:
+                depth[0] -= 1
 
         return run
 
