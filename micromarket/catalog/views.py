@@ -28,6 +28,7 @@ from micromarket.catalog.models import Offer
 from micromarket.core.errors import DomainError, NotFound
 from micromarket.core.forms import form_add_domain_error
 from micromarket.core.money import to_minor
+from micromarket.orders import selectors as orders_selectors
 from micromarket.payments import selectors as payment_selectors
 
 Kind = Offer.Kind
@@ -132,6 +133,10 @@ def offer_detail(request, pk: int):
             "fee_terms": payment_selectors.currency_terms(currency=offer.currency)
             if offer.price_from
             else None,
+            # The order box: upcoming sessions with the places still free.
+            "order_sessions": orders_selectors.sessions_open(offer=offer)
+            if offer.kind == Kind.EXPERIENCE
+            else [],
         },
     )
 

@@ -69,3 +69,405 @@ def cart_for_buyer(*, buyer) -> QuerySet[CartItem]:
 def cart_items(*, buyer) -> list[dict]:
     """The buyer's cart as checkout items (``{"offer": id, **choices}``), oldest first."""
     return [{"offer": item.offer_id, **item.spec} for item in cart_for_buyer(buyer=buyer)]
+
+
+# --- API reads (orders.api) -------------------------------------------------------------------
+
+
+def orders_for_user(
+    *, user, role: str = "buyer", state: str | None = None, kind: str | None = None
+):
+    """The orders ``user`` bought (``role="buyer"``) or sold (``"seller"``: paid ones only),
+    newest first, optionally in one state or of one kind."""
+    orders = orders_for_seller(seller=user) if role == "seller" else orders_for_buyer(buyer=user)
+    if state:
+        orders = orders.filter(state=state)
+    if kind:
+        orders = orders.filter(kind=kind)
+    return orders.select_related("buyer", "seller")
+
+
+def checkout_for_buyer(*, checkout_id: int, buyer):
+    """The buyer's checkout with its payment; NotFound for anyone else's."""
+    from micromarket.orders.models import Checkout
+
+    checkout = (
+        Checkout.objects.select_related("payment").filter(pk=checkout_id, buyer=buyer).first()
+        if getattr(buyer, "is_authenticated", False)
+        else None
+    )
+    if checkout is None:
+        raise NotFound("There is no such checkout.")
+    return checkout
+
+
+def checkout_orders(*, checkout) -> list[Order]:
+    """The checkout's orders, loaded as ``order_for_user`` loads one."""
+    return list(
+        Order.objects.filter(checkout_id=checkout.pk)
+        .select_related("buyer", "seller", "offer", "session", "checkout__payment")
+        .prefetch_related("items__package", "events__actor", "deliveries__files")
+        .order_by("pk")
+    )
+
+
+# --- pages (orders.views): checkout preview, cart, order box, money, calendar -----------------
+
+from dataclasses import dataclass  # noqa: E402
+
+from django.db.models import Sum  # noqa: E402
+
+from micromarket.core.errors import DomainError, ValidationFailed  # noqa: E402
+
+
+def order_item_check(*, buyer, item: dict, now=None):
+    """Price one item as the checkout would (ValidationFailed/NotFound when it cannot be
+    ordered as chosen); nothing is reserved."""
+    from micromarket.orders import pricing
+
+    return pricing.line_for(buyer=buyer, item=item, now=now)
+
+
+@dataclass
+class PreviewOrder:
+    """One order a checkout would create and what the buyer pays for it."""
+
+    lines: list  # pricing.Line
+    shipping: int | None  # None: not known until the buyer chooses the country
+    deposit: int
+    fee: object  # payments FeeQuote of the price (items and shipping)
+
+    @property
+    def first(self):
+        return self.lines[0]
+
+    @property
+    def kind(self) -> str:
+        return self.first.kind
+
+    @property
+    def offer(self):
+        return self.first.offer
+
+    @property
+    def seller(self):
+        return self.first.offer.seller
+
+    @property
+    def items_amount(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    @property
+    def subtotal(self) -> int:
+        return self.items_amount + (self.shipping or 0)
+
+    @property
+    def service_fee(self) -> int:
+        return self.fee.service_fee
+
+    @property
+    def total(self) -> int:
+        return self.fee.total + self.deposit
+
+    @property
+    def policy_text(self) -> str:
+        return rules.POLICY_TEXT.get(self.first.policy, "")
+
+
+@dataclass
+class CheckoutPreview:
+    orders: list[PreviewOrder]
+    currency: str
+    needs_address: bool
+    shipping_known: bool
+
+    @property
+    def items_amount(self) -> int:
+        return sum(o.items_amount for o in self.orders)
+
+    @property
+    def shipping(self) -> int:
+        return sum(o.shipping or 0 for o in self.orders)
+
+    @property
+    def service_fee(self) -> int:
+        return sum(o.service_fee for o in self.orders)
+
+    @property
+    def deposit(self) -> int:
+        return sum(o.deposit for o in self.orders)
+
+    @property
+    def total(self) -> int:
+        return sum(o.total for o in self.orders)
+
+
+def _groups_before_shipping(*, buyer, items: list[dict], now) -> list:
+    """``pricing.lines_grouped`` without shipping, for a cart whose country is not chosen yet
+    (the same grouping: a seller's products make one order, every booking its own)."""
+    from micromarket.orders import pricing
+
+    groups: list = []
+    grouped: dict = {}
+    for item in items:
+        line = pricing.line_for(buyer=buyer, item=item, now=now)
+        key = (line.offer.seller_id, line.kind)
+        if line.kind in pricing.GROUPED_KINDS and key in grouped:
+            grouped[key].lines.append(line)
+            continue
+        group = pricing.Group(lines=[line])
+        groups.append(group)
+        if line.kind in pricing.GROUPED_KINDS:
+            grouped[key] = group
+    return groups
+
+
+def checkout_preview(*, buyer, items: list[dict], country: str = "", now=None) -> CheckoutPreview:
+    """What ``checkout_place`` would create for ``items`` and what the buyer would pay: one
+    entry per order with its lines, shipping (None until a country is chosen), deposit (held,
+    fee-free) and the service fee of the fees in effect now. Raises the pricing errors."""
+    from micromarket.orders import pricing
+    from micromarket.payments import selectors as payment_selectors
+
+    country = (country or "").strip().upper()[:2]
+    shipping_known = True
+    try:
+        groups = pricing.lines_grouped(buyer=buyer, items=items, country=country, now=now)
+    except ValidationFailed as exc:
+        if country or exc.field != "country":
+            raise
+        groups = _groups_before_shipping(buyer=buyer, items=items, now=now)
+        shipping_known = False
+    schedule = payment_selectors.schedule_at()
+    currency = groups[0].first.offer.currency
+    orders = []
+    for group in groups:
+        offer = group.first.offer
+        physical = group.first.kind == "physical"
+        shipping = group.shipping if shipping_known or not physical else None
+        subtotal = group.subtotal if shipping is not None else group.subtotal - group.shipping
+        orders.append(
+            PreviewOrder(
+                lines=group.lines,
+                shipping=shipping if physical else 0,
+                deposit=group.deposit,
+                fee=payment_selectors.fee_quote(
+                    subtotal=subtotal,
+                    currency=currency,
+                    category_id=offer.category_id,
+                    parent_category_id=offer.category.parent_id,
+                    schedule=schedule,
+                ),
+            )
+        )
+    return CheckoutPreview(
+        orders=orders,
+        currency=currency,
+        needs_address=any(o.kind == "physical" for o in orders),
+        shipping_known=shipping_known,
+    )
+
+
+def checkout_for_key(*, buyer, idempotency_key: str):
+    """The buyer's checkout placed with ``idempotency_key`` (None if there is none)."""
+    from micromarket.orders.models import Checkout
+
+    if not getattr(buyer, "is_authenticated", False) or not idempotency_key:
+        return None
+    return (
+        Checkout.objects.select_related("payment")
+        .filter(buyer=buyer, idempotency_key=idempotency_key)
+        .first()
+    )
+
+
+def last_ship_country(*, buyer) -> str:
+    """The country the buyer's last physical order shipped to ("" if none)."""
+    return (
+        Order.objects.filter(buyer=buyer, kind="physical")
+        .exclude(ship_country="")
+        .order_by("-id")
+        .values_list("ship_country", flat=True)
+        .first()
+        or ""
+    )
+
+
+@dataclass
+class CartLine:
+    item: CartItem
+    line: object | None  # pricing.Line; None when the item cannot be ordered as it is
+    error: str = ""
+
+    @property
+    def currency(self) -> str:
+        return self.item.offer.currency
+
+
+def cart_lines(*, buyer, now=None) -> list[CartLine]:
+    """The buyer's cart, each item priced as it is now (or with why it cannot be ordered)."""
+    from micromarket.orders import pricing
+
+    lines = []
+    for item in cart_for_buyer(buyer=buyer):
+        try:
+            line = pricing.line_for(
+                buyer=buyer, item={"offer": item.offer_id, **item.spec}, now=now
+            )
+        except DomainError as exc:
+            lines.append(CartLine(item=item, line=None, error=exc.message))
+        else:
+            lines.append(CartLine(item=item, line=line))
+    return lines
+
+
+def session_seats_booked(session_ids) -> dict[int, int]:
+    """Seats held per experience session (paid bookings and checkouts under way)."""
+    rows = (
+        Order.objects.filter(
+            session_id__in=list(session_ids), state__in=process_for("experience").active
+        )
+        .values("session_id")
+        .annotate(seats=Sum("seats"))
+    )
+    return {row["session_id"]: row["seats"] or 0 for row in rows}
+
+
+@dataclass
+class SessionSeats:
+    session: object
+    booked: int
+
+    @property
+    def left(self) -> int:
+        return max(self.session.capacity - self.booked, 0)
+
+
+def sessions_open(*, offer, now=None) -> list[SessionSeats]:
+    """The offer's upcoming sessions that are not cancelled, with the seats still free."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    sessions = [s for s in offer.sessions.all() if s.cancelled_at is None and s.starts_at > now]
+    booked = session_seats_booked(s.pk for s in sessions)
+    return [SessionSeats(session=s, booked=booked.get(s.pk, 0)) for s in sessions]
+
+
+@dataclass
+class OrderMoney:
+    """Where the order's money stands, read from the ledger's escrows."""
+
+    service_fee: int = 0
+    refunded: int = 0  # price and service fee returned to the buyer
+    escrow_status: str = ""
+    deposit_status: str = ""
+    deposit_returned: int = 0
+
+
+def order_money(order: Order) -> OrderMoney:
+    from micromarket.ledger import selectors as ledger_selectors
+
+    money = OrderMoney()
+    escrow = ledger_selectors.escrow_for_reference(order.reference)
+    if escrow is not None:
+        money.service_fee = escrow.service_fee
+        money.refunded = escrow.refunded_subtotal + escrow.refunded_fee
+        money.escrow_status = escrow.get_status_display()
+    if order.deposit:
+        deposit = ledger_selectors.escrow_for_reference(order.deposit_reference)
+        if deposit is not None:
+            money.deposit_status = deposit.status
+            if deposit.status in ("released", "refunded", "settled"):
+                money.deposit_returned = order.deposit - order.deposit_claimed
+    return money
+
+
+def delivery_file_for_user(*, order_id: int, file_id: int, user):
+    """A delivered file of the order, for its buyer, its seller or an operator; NotFound for
+    anyone else (and for a file of another order)."""
+    from micromarket.orders.models import DeliveryFile
+
+    order = order_for_user(order_id=order_id, user=user)
+    item = DeliveryFile.objects.filter(pk=file_id, delivery__order_id=order.pk).first()
+    if item is None:
+        raise NotFound("There is no such file.")
+    return item
+
+
+@dataclass
+class CalendarEntry:
+    starts_at: object
+    ends_at: object | None
+    kind: str  # session, rental, task
+    title: str
+    session: object | None = None
+    order: Order | None = None
+    booked: int = 0
+    capacity: int = 0
+    whole_days: bool = False  # nightly/daily rentals: dates, not times
+
+
+def seller_calendar(*, seller, start, end) -> list[CalendarEntry]:
+    """The seller's experience sessions, rental bookings and local tasks between ``start`` and
+    ``end`` (datetimes), by start time."""
+    from micromarket.catalog import selectors as catalog_selectors
+
+    entries: list[CalendarEntry] = []
+    offers = [
+        o
+        for o in catalog_selectors.offers_for_seller(seller=seller).prefetch_related("sessions")
+        if o.kind == "experience"
+    ]
+    sessions = [
+        (offer, s) for offer in offers for s in offer.sessions.all() if start <= s.starts_at < end
+    ]
+    booked = session_seats_booked(s.pk for _, s in sessions)
+    for offer, s in sessions:
+        entries.append(
+            CalendarEntry(
+                starts_at=s.starts_at,
+                ends_at=s.ends_at,
+                kind="session",
+                title=offer.title,
+                session=s,
+                booked=booked.get(s.pk, 0),
+                capacity=s.capacity,
+            )
+        )
+    orders = (
+        orders_for_seller(seller=seller)
+        .filter(kind__in=("rental", "task"), starts_at__lt=end, ends_at__gt=start)
+        .filter(state__in=("requested", "accepted", "checked_in", "checked_out", "booked", "done"))
+        .select_related("offer__rental")
+    )
+    for order in orders:
+        whole_days = order.kind == "rental" and order.offer.rental.unit != "hour"
+        entries.append(
+            CalendarEntry(
+                starts_at=max(order.starts_at, start),
+                ends_at=order.ends_at,
+                kind=order.kind,
+                title=order.title,
+                order=order,
+                whole_days=whole_days,
+            )
+        )
+    entries.sort(key=lambda e: (e.starts_at, e.title))
+    return entries
+
+
+def session_for_seller(*, seller, session_id: int):
+    """The seller's experience session; NotFound for anyone else's."""
+    from micromarket.catalog import selectors as catalog_selectors
+
+    offers = catalog_selectors.offers_for_seller(seller=seller).prefetch_related("sessions")
+    for offer in offers.filter(sessions__pk=session_id).distinct():
+        for session in offer.sessions.all():
+            if session.pk == session_id:
+                return session
+    raise NotFound("There is no such session.")
+
+
+def session_bookings(*, session_id: int) -> QuerySet[Order]:
+    """The paid bookings of a session (what cancelling it refunds)."""
+    return Order.objects.filter(session_id=session_id, state="booked").select_related("buyer")
