@@ -6,6 +6,7 @@ from micromarket.accounts.api import router as accounts_router
 from micromarket.accounts.auth import api_auth
 from micromarket.catalog.api import router as catalog_router
 from micromarket.core.api import install_problem_handlers
+from micromarket.orders.api import router as orders_router
 from micromarket.payments.api import router as payments_router
 
 api = NinjaAPI(
@@ -26,3 +27,4 @@ install_problem_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
 api.add_router("/", payments_router)
+api.add_router("/", orders_router)
