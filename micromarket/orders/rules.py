@@ -119,9 +119,7 @@ def _message(data: dict, *, required: bool, label: str = "message") -> str:
     if required and not text:
         raise ValidationFailed(f"Write a {label}.", field="message")
     if len(text) > MAX_MESSAGE:
-        raise ValidationFailed(
-            f"Keep the message under {MAX_MESSAGE} characters.", field="message"
-        )
+        raise ValidationFailed(f"Keep the message under {MAX_MESSAGE} characters.", field="message")
     return text
 
 
@@ -191,9 +189,7 @@ def need_deposit_claim(data: dict, order) -> dict:
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise ValidationFailed("The claim is a whole amount of minor units.", field="claim")
     if raw < 0 or raw > order.deposit:
-        raise ValidationFailed(
-            "You can keep between nothing and the whole deposit.", field="claim"
-        )
+        raise ValidationFailed("You can keep between nothing and the whole deposit.", field="claim")
     reason = _message(data, required=False)
     if raw and not reason:
         raise ValidationFailed(
@@ -241,7 +237,7 @@ def release_stock(ctx: Ctx) -> None:
     order = ctx.order
     if order.kind != "physical" or order.stock_released:
         return
-    for item in order.items.all():
+    for item in order.items.order_by("offer_id", "variation_id"):  # as reserved: no deadlock
         catalog_services.stock_release(
             offer_id=item.offer_id, variation_id=item.variation_id, quantity=item.quantity
         )

@@ -109,14 +109,14 @@ def _notify(order: Order, event: OrderEvent, transition, role: str) -> None:
 def _apply(order: Order, *, name: str, actor, data: dict, now: datetime) -> Order:
     """Apply one transition to a locked order (inside the caller's transaction)."""
     process = process_for(order.kind)
+    role = order_role(order, actor)  # first: a stranger learns nothing, not even the steps
     transition = process.transitions.get(name)
     if transition is None:
         raise ValidationFailed(
             f"An order of this kind has no step called “{name}”.", code="unknown_transition"
         )
-    role = order_role(order, actor)
     if role not in transition.actors:
-        if role == SYSTEM or role == OPERATOR:
+        if role in (SYSTEM, OPERATOR):
             raise PermissionDenied(f"Only the {_who(transition.actors)} can do that.")
         raise PermissionDenied(
             f"Only the {_who(transition.actors)} can “{transition.label.lower()}”.",
@@ -171,7 +171,7 @@ def order_transition(
     now = now or timezone.now()
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(of=("self",))  # not the buyer's and seller's rows
             .select_related("buyer", "seller")
             .filter(pk=order_id)
             .first()
@@ -192,7 +192,7 @@ def order_deadline_apply(*, order_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(of=("self",))  # not the buyer's and seller's rows
             .select_related("buyer", "seller")
             .filter(pk=order_id, deadline_at__lte=now)
             .exclude(deadline_transition="")
@@ -200,7 +200,11 @@ def order_deadline_apply(*, order_id: int, now: datetime | None = None) -> bool:
         )
         if order is None:
             return False
-        _apply(order, name=order.deadline_transition, actor=None, data={}, now=now)
+        order = _apply(order, name=order.deadline_transition, actor=None, data={}, now=now)
+        for _ in range(MAX_CHAINED):  # immediate steps, as after order_transition
+            if not (order.deadline_at and order.deadline_at <= now):
+                break
+            order = _apply(order, name=order.deadline_transition, actor=None, data={}, now=now)
         return True
 
 
@@ -231,6 +235,17 @@ def _fingerprint(params: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _stock_key(line: pricing.Line) -> tuple[int, int]:
+    return line.offer.pk, line.variation.pk if line.variation else 0
+
+
+def _lock_order(group: pricing.Group) -> tuple:
+    """Checkouts reserve (lock) seats, dates and stock in this order, the same for everyone,
+    so two carts holding the same things in another order do not deadlock."""
+    line = group.first
+    return line.seller.pk, line.kind, line.offer.pk, line.session.pk if line.session else 0
+
+
 def _reserve(order: Order, group: pricing.Group) -> None:
     """Take the order's seats, dates or stock — or raise Conflict and take nothing (the
     caller's transaction rolls back)."""
@@ -240,9 +255,9 @@ def _reserve(order: Order, group: pricing.Group) -> None:
         if session.cancelled_at is not None:
             raise Conflict("That session has been cancelled.", code="session_cancelled")
         taken = sum(
-            Order.objects.filter(
-                session_id=session.pk, state__in=process_for("experience").active
-            ).values_list("seats", flat=True)
+            Order.objects.filter(session_id=session.pk, state__in=process_for("experience").active)
+            .exclude(pk=order.pk)  # this order's own seats are counted below
+            .values_list("seats", flat=True)
         )
         if taken + order.seats > session.capacity:
             left = max(session.capacity - taken, 0)
@@ -256,7 +271,8 @@ def _reserve(order: Order, group: pricing.Group) -> None:
     elif order.kind == "rental":
         offer = catalog_services.offer_lock(offer_id=order.offer_id)
         blocked = any(
-            pricing._midnight(b.start) < order.ends_at and pricing._midnight(b.end) > order.starts_at
+            pricing._midnight(b.start) < order.ends_at
+            and pricing._midnight(b.end) > order.starts_at
             for b in offer.blocks.all()
         )
         booked = Order.objects.filter(
@@ -271,7 +287,7 @@ def _reserve(order: Order, group: pricing.Group) -> None:
                 "Those dates are no longer available.", code="dates_taken", field="start"
             )
     elif order.kind == "physical":
-        for item in group.lines:
+        for item in sorted(group.lines, key=_stock_key):  # a fixed order: no deadlock
             catalog_services.stock_reserve(
                 offer_id=item.offer.pk,
                 variation_id=item.variation.pk if item.variation else None,
@@ -279,9 +295,17 @@ def _reserve(order: Order, group: pricing.Group) -> None:
             )
 
 
-def _order_create(checkout: Checkout, group: pricing.Group, *, address: str, country: str,
-                  note: str, now: datetime) -> Order:
+def _order_create(
+    checkout: Checkout,
+    group: pricing.Group,
+    *,
+    address: str,
+    country: str,
+    note: str,
+    now: datetime,
+) -> Order:
     line = group.first
+    days = [item.delivery_days or 0 for item in group.lines]  # a parcel waits for its slowest item
     order = Order.objects.create(
         checkout=checkout,
         buyer=checkout.buyer,
@@ -295,7 +319,7 @@ def _order_create(checkout: Checkout, group: pricing.Group, *, address: str, cou
         shipping=group.shipping,
         deposit=group.deposit,
         requirements=line.questions,
-        delivery_days=line.delivery_days,
+        delivery_days=max(days) if line.kind == "physical" else line.delivery_days,
         revisions_allowed=line.revisions,
         session=line.session,
         seats=line.quantity if line.kind == "experience" else 0,
@@ -412,14 +436,12 @@ def checkout_place(
                     cart_item_ids=cart_item_ids or [],
                     created_at=now,
                 )
-                for group in groups:
+                for group in sorted(groups, key=_lock_order):  # locks in a fixed order
                     _order_create(
                         checkout, group, address=address, country=country, note=note, now=now
                     )
         except IntegrityError:
-            existing = Checkout.objects.filter(
-                buyer=buyer, idempotency_key=idempotency_key
-            ).first()
+            existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
             if existing is None:
                 raise
     if existing is not None:
@@ -451,14 +473,12 @@ def checkout_place(
 
 def _checkout_fail(checkout: Checkout, *, message: str) -> None:
     with transaction.atomic():
-        updated = Checkout.objects.filter(
-            pk=checkout.pk, status=Checkout.Status.PENDING
-        ).update(status=Checkout.Status.FAILED, failure_message=message[:300])
+        updated = Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.PENDING).update(
+            status=Checkout.Status.FAILED, failure_message=message[:300]
+        )
         if not updated:
             return
-        for order_id in checkout.orders.filter(state=PENDING_PAYMENT).values_list(
-            "pk", flat=True
-        ):
+        for order_id in checkout.orders.filter(state=PENDING_PAYMENT).values_list("pk", flat=True):
             order_transition(order_id=order_id, name="payment_fail", actor=None)
 
 
@@ -471,9 +491,9 @@ def checkout_sync(*, checkout_id: int) -> Checkout:
         return checkout
     if payment.status == "succeeded":
         with transaction.atomic():
-            if not Checkout.objects.filter(
-                pk=checkout.pk, status=Checkout.Status.PENDING
-            ).update(status=Checkout.Status.PAID):
+            if not Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.PENDING).update(
+                status=Checkout.Status.PAID
+            ):
                 return Checkout.objects.get(pk=checkout.pk)
             for order_id in checkout.orders.filter(state=PENDING_PAYMENT).values_list(
                 "pk", flat=True
@@ -510,7 +530,9 @@ def checkouts_sync(*, now: datetime | None = None) -> int:
 
 def checkout_return(*, checkout_id: int, buyer) -> Checkout:
     """The buyer is back from the provider's extra step: ask the provider, then sync."""
-    checkout = Checkout.objects.select_related("payment").filter(pk=checkout_id, buyer=buyer).first()
+    checkout = (
+        Checkout.objects.select_related("payment").filter(pk=checkout_id, buyer=buyer).first()
+    )
     if checkout is None:
         raise NotFound("There is no such checkout.")
     if checkout.payment is not None:
@@ -528,9 +550,7 @@ def session_cancel(*, session_id: int, actor, message: str = "") -> int:
     with transaction.atomic():
         session = catalog_services.experience_session_cancel(session_id=session_id, actor=actor)
         order_ids = list(
-            Order.objects.filter(session_id=session.pk, state="booked").values_list(
-                "pk", flat=True
-            )
+            Order.objects.filter(session_id=session.pk, state="booked").values_list("pk", flat=True)
         )
         for order_id in order_ids:
             order_transition(

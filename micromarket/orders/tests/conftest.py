@@ -75,3 +75,34 @@ def held(reference: str) -> int:
 
 def books_balance() -> bool:
     return ledger_selectors.ledger_verify() == []
+
+
+# --- added by the service-level tests (test_processes / test_checkout / test_concurrency) -----
+
+
+def offer_details(offer, **changes):
+    """Change ``offer``'s kind details through the catalog service: the factory's details for
+    its kind with ``changes`` (e.g. ``questions=[]``, ``instant_booking=True``)."""
+    from micromarket.catalog import services as catalog_services
+    from micromarket.catalog.tests.factories import details
+
+    return catalog_services.offer_update(
+        offer_id=offer.pk, actor=offer.seller, details={**details(offer.kind), **changes}
+    )
+
+
+def act(order, name, actor, **data):
+    """Apply the transition ``name`` to ``order`` as ``actor`` (None: the system)."""
+    return services.order_transition(order_id=order.pk, name=name, actor=actor, data=data)
+
+
+def refunded(reference: str) -> int:
+    """What went back to the buyer for ``reference``: price and service fee, card or credit."""
+    from micromarket.payments.models import Refund
+
+    return sum(r.total for r in Refund.objects.filter(line__reference=reference))
+
+
+def pending_earnings(user, currency: str = "USD") -> int:
+    """The seller's earnings waiting for clearing, read from the ledger."""
+    return ledger_selectors.user_balances(user).get(currency, {}).get("pending", 0)
