@@ -528,8 +528,14 @@ def _write_details(offer: Offer, kind: str, d: dict) -> tuple[int | None, int | 
         ExperienceDetails.objects.update_or_create(
             offer=offer, defaults={"meeting_point": d["meeting_point"]}
         )
-        _sync_rows(offer.sessions.all(), d["sessions"], key="starts_at", model=ExperienceSession,
-                   offer=offer, what="A session with bookings")
+        _sync_rows(
+            offer.sessions.all(),
+            d["sessions"],
+            key="starts_at",
+            model=ExperienceSession,
+            offer=offer,
+            what="A session with bookings",
+        )
         prices = [s["price_per_person"] for s in d["sessions"]]
         return (min(prices) if prices else None, None)
     if kind == Kind.RENTAL:
@@ -547,8 +553,14 @@ def _write_details(offer: Offer, kind: str, d: dict) -> tuple[int | None, int | 
     if kind == Kind.PHYSICAL:
         variations, shipping = d.pop("variations"), d.pop("shipping")
         PhysicalDetails.objects.update_or_create(offer=offer, defaults=d)
-        _sync_rows(offer.variations.all(), variations, key="name", model=Variation, offer=offer,
-                   what="A variation with orders")
+        _sync_rows(
+            offer.variations.all(),
+            variations,
+            key="name",
+            model=Variation,
+            offer=offer,
+            what="A variation with orders",
+        )
         offer.shipping_rates.all().delete()
         ShippingRate.objects.bulk_create([ShippingRate(offer=offer, **r) for r in shipping])
         prices = [v["price"] for v in variations] or [d["price"]]
@@ -1007,9 +1019,7 @@ def offer_lock(*, offer_id: int) -> Offer:
 
 def session_lock(*, session_id: int) -> ExperienceSession:
     """Lock a session's row: seats are counted and booked under it."""
-    session = (
-        ExperienceSession.objects.select_for_update().filter(pk=session_id).first()
-    )
+    session = ExperienceSession.objects.select_for_update().filter(pk=session_id).first()
     if session is None:
         raise NotFound("There is no such session.", field="session")
     return session
@@ -1042,9 +1052,12 @@ def stock_release(*, offer_id: int, variation_id: int | None, quantity: int) -> 
 @transaction.atomic
 def experience_session_cancel(*, session_id: int, actor) -> ExperienceSession:
     """The seller calls a session off (the orders app refunds its attendees)."""
-    session = ExperienceSession.objects.select_for_update().select_related("offer").filter(
-        pk=session_id
-    ).first()
+    session = (
+        ExperienceSession.objects.select_for_update()
+        .select_related("offer")
+        .filter(pk=session_id)
+        .first()
+    )
     if session is None or session.offer.seller_id != getattr(actor, "pk", None):
         raise NotFound("There is no such session.")
     if session.cancelled_at is None:

@@ -93,6 +93,7 @@ class Scenario:
     items: Callable[..., list[dict] | None]  # (now) -> checkout items, None: cannot be built
     steps: list[Step] = field(default_factory=list)
     note: str = ""
+    booked_ago: timedelta = timedelta(0)  # placed this long ago (a task done since)
 
 
 def _gig(seller: str, title: str, package: str, extras: tuple[str, ...] = ()):
@@ -135,7 +136,7 @@ def _task(seller: str, title: str, *, hours: str, address: str):
         offer = _offer(seller, title)
         if offer is None:
             return None
-        # Soon, so that "done" reads naturally on the order's timeline.
+        # 15 minutes after booking (4 hours ago): done by now, as the timeline reads.
         starts = (now + timedelta(minutes=15)).replace(second=0, microsecond=0)
         return [
             {"offer": offer.pk, "starts_at": starts.isoformat(), "hours": hours, "address": address}
@@ -288,6 +289,7 @@ SCENARIOS = [
             )
         ],
         "task done, waiting for the buyer's approval of 2.5 hours",
+        booked_ago=timedelta(hours=4),
     ),
     Scenario(
         "digital-cart",
@@ -326,7 +328,8 @@ SCENARIOS = [
 
 def _run(scenario: Scenario, now) -> list[Order]:
     buyer = _user(scenario.buyer)
-    items = scenario.items(now) if buyer is not None else None
+    booked_at = now - scenario.booked_ago
+    items = scenario.items(booked_at) if buyer is not None else None
     if not items:
         return []
     address, country = ADDRESSES[scenario.buyer]
@@ -339,6 +342,7 @@ def _run(scenario: Scenario, now) -> list[Order]:
         address=address,
         country=country,
         note="Demo order",
+        now=booked_at,
     )
     orders = list(checkout.orders.select_related("buyer", "seller"))
     for order in orders:

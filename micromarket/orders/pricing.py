@@ -147,8 +147,7 @@ def _service(offer, item: dict, line: Line) -> None:
         raise ValidationFailed("Choose extras from this offer.", field="extras")
     line.package = package
     line.extras = [
-        {"id": e.pk, "title": e.title, "price": e.price, "extra_days": e.extra_days}
-        for e in extras
+        {"id": e.pk, "title": e.title, "price": e.price, "extra_days": e.extra_days} for e in extras
     ]
     line.unit_price = package.price + sum(e.price for e in extras)
     line.amount = line.unit_price
@@ -276,8 +275,9 @@ def line_for(*, buyer, item: dict, now: datetime | None = None) -> Line:
         raise NotFound("That offer is not available.", field="offer") from None
     if offer.seller_id == buyer.pk:
         raise ValidationFailed("You cannot order your own offer.", code="self_dealing")
-    line = Line(offer=offer, kind=offer.kind, description=offer.title, unit_price=0,
-                quantity=1, amount=0)
+    line = Line(
+        offer=offer, kind=offer.kind, description=offer.title, unit_price=0, quantity=1, amount=0
+    )
     kind = offer.kind
     if kind == "service":
         _service(offer, item, line)

@@ -105,7 +105,13 @@ def _now(order, now):
 
 # Transitions every process has: payment, mutual cancellation, disputes and the operator's
 # decisions on a dispute (the trust issue's resolution center adds split decisions).
-def _common(*, cancellable: tuple[str, ...], disputable: tuple[str, ...], placed: str) -> dict:
+def _common(
+    *,
+    cancellable: tuple[str, ...],
+    disputable: tuple[str, ...],
+    placed: str,
+    pay_notify: frozenset[str] = PARTIES,
+) -> dict:
     return dict(
         [
             T(
@@ -115,6 +121,7 @@ def _common(*, cancellable: tuple[str, ...], disputable: tuple[str, ...], placed
                 placed,
                 SYSTEM,
                 effects=(rules.mark_placed,),
+                notify=pay_notify,
                 past="paid — the order is placed",
             ),
             T(
@@ -345,7 +352,12 @@ EXPERIENCE = Process(
             ]
         ),
     },
-    deadlines={"booked": (Deadline("complete", rules.at_end),)},
+    deadlines={
+        "booked": (
+            Deadline("seller_cancel", rules.now_if_session_cancelled),
+            Deadline("complete", rules.at_end),
+        )
+    },
     active=frozenset({PENDING_PAYMENT, "booked"}),
 )
 
@@ -364,7 +376,7 @@ RENTAL = Process(
     transitions={
         **_common(
             cancellable=(),
-            disputable=("checked_in", "checked_out"),
+            disputable=("accepted", "checked_in", "checked_out"),
             placed="requested",
         ),
         **dict(
@@ -483,7 +495,7 @@ TASK = Process(
     label="Local task",
     states={**COMMON_STATES, "booked": "Booked", "done": "Done — waiting for approval"},
     transitions={
-        **_common(cancellable=(), disputable=("done",), placed="booked"),
+        **_common(cancellable=(), disputable=("booked", "done"), placed="booked"),
         **dict(
             [
                 T(
@@ -492,6 +504,7 @@ TASK = Process(
                     "booked",
                     "done",
                     SELLER,
+                    guard=rules.after_start,
                     needs=rules.need_hours,
                     effects=(rules.save_hours,),
                     form="hours",
@@ -548,7 +561,12 @@ DIGITAL = Process(
     label="Digital product",
     states={**COMMON_STATES, "paid": "Paid", "delivered": "Ready to download"},
     transitions={
-        **_common(cancellable=(), disputable=("delivered",), placed="paid"),
+        **_common(
+            cancellable=(),
+            disputable=("delivered",),
+            placed="paid",
+            pay_notify=frozenset({SELLER}),  # the buyer gets one email: the download links
+        ),
         **dict(
             [
                 T(
@@ -630,7 +648,7 @@ PHYSICAL = Process(
                     "shipped",
                     "received",
                     BUYER,
-                    past="confirmed it arrived",
+                    past="confirmed it arrived — the seller is paid",
                 ),
                 T(
                     "auto_receive",
@@ -638,7 +656,7 @@ PHYSICAL = Process(
                     "shipped",
                     "received",
                     SYSTEM,
-                    past="marked received automatically 14 days after shipping",
+                    past="marked received 14 days after shipping — the seller is paid",
                 ),
                 T(
                     "complete",
@@ -647,7 +665,7 @@ PHYSICAL = Process(
                     COMPLETED,
                     SYSTEM,
                     effects=(rules.release_all,),
-                    notify=frozenset({SELLER}),
+                    notify=frozenset(),  # told with "received" a moment before
                     past="completed — the seller is paid",
                 ),
             ]

@@ -28,6 +28,7 @@ MAX_MESSAGE = 5000
 MAX_DELIVERY_FILES = 10
 DELIVERY_FILE_MAX_BYTES = 50 * 1024 * 1024
 SHIPPING_GRACE = timedelta(days=3)  # after the promised ship-by date, the buyer may cancel
+REVISION_WINDOW = timedelta(days=2)  # at least this long to deliver a requested revision
 
 # Refunds when the buyer cancels a booking: (at least this long before the start, share of the
 # price refunded in basis points); the first row that applies wins, otherwise nothing. The
@@ -65,12 +66,14 @@ class Ctx:
 
 
 def no_cancellation_pending(ctx: Ctx) -> str | None:
+    """No request to cancel is waiting for an answer."""
     if ctx.order.cancellation_requested_by_id:
         return "A request to cancel is already waiting for an answer."
     return None
 
 
 def cancellation_asked_by_other(ctx: Ctx) -> str | None:
+    """The other party asked to cancel."""
     asked = ctx.order.cancellation_requested_by_id
     if not asked:
         return "Nobody has asked to cancel this order."
@@ -80,6 +83,7 @@ def cancellation_asked_by_other(ctx: Ctx) -> str | None:
 
 
 def revisions_left(ctx: Ctx) -> str | None:
+    """The package has revisions left."""
     order = ctx.order
     if order.revisions_used >= order.revisions_allowed:
         n = order.revisions_allowed
@@ -88,24 +92,35 @@ def revisions_left(ctx: Ctx) -> str | None:
 
 
 def delivery_late(ctx: Ctx) -> str | None:
+    """The delivery is past its due date."""
     if ctx.order.due_at is None or ctx.now <= ctx.order.due_at:
         return "You can cancel once the delivery is late."
     return None
 
 
 def shipping_late(ctx: Ctx) -> str | None:
+    """Not shipped 3 days after the promised ship-by date."""
     if ctx.order.due_at is None or ctx.now <= ctx.order.due_at + SHIPPING_GRACE:
         return "You can cancel if the order has not shipped 3 days after the promised date."
     return None
 
 
 def before_start(ctx: Ctx) -> str | None:
+    """The booking has not started."""
     if ctx.order.starts_at and ctx.now >= ctx.order.starts_at:
         return "The booking has already started."
     return None
 
 
+def after_start(ctx: Ctx) -> str | None:
+    """The booked time has come."""
+    if ctx.order.starts_at and ctx.now < ctx.order.starts_at:
+        return "You can mark the task done once its booked time has come."
+    return None
+
+
 def check_in_open(ctx: Ctx) -> str | None:
+    """From one day before the start."""
     if ctx.order.starts_at and ctx.now < ctx.order.starts_at - timedelta(days=1):
         return "Check-in opens one day before the start."
     return None
@@ -235,8 +250,8 @@ def mark_placed(ctx: Ctx) -> None:
 
 def release_stock(ctx: Ctx) -> None:
     order = ctx.order
-    if order.kind != "physical" or order.stock_released:
-        return
+    if order.kind != "physical" or order.stock_released or order.tracking_number:
+        return  # a shipped parcel's items left the shelf: a refund does not restock them
     for item in order.items.order_by("offer_id", "variation_id"):  # as reserved: no deadlock
         catalog_services.stock_release(
             offer_id=item.offer_id, variation_id=item.variation_id, quantity=item.quantity
@@ -261,7 +276,12 @@ def refund_all(ctx: Ctx) -> None:
 
 
 def release_all(ctx: Ctx) -> None:
+    """Pay the seller what is held (a task: the hours worked, as on approval) and return the
+    deposit less any claim."""
     order = ctx.order
+    if order.kind == "task" and order.minutes_worked is not None:
+        charge_actual_hours(ctx)
+        return
     _close(ctx, order.reference, 0, "completed")
     _deposit_back(ctx, claim=order.deposit_claimed)
 
@@ -319,7 +339,11 @@ def save_delivery(ctx: Ctx) -> None:
 
 
 def count_revision(ctx: Ctx) -> None:
-    ctx.order.revisions_used += 1
+    """A revision counts against the package, and the seller gets at least
+    ``REVISION_WINDOW`` to deliver it before the order counts as late."""
+    order = ctx.order
+    order.revisions_used += 1
+    order.due_at = max(order.due_at or ctx.now, ctx.now + REVISION_WINDOW)
 
 
 def save_tracking(ctx: Ctx) -> None:
@@ -353,12 +377,22 @@ def charge_actual_hours(ctx: Ctx) -> None:
 
 
 def now_if_no_questions(order, now: datetime) -> datetime | None:
+    """At once when the offer asks no questions."""
     return now if not order.requirements else None
 
 
 def now_if_instant(order, now: datetime) -> datetime | None:
+    """At once when the offer books instantly."""
     return now if order.instant_booking else None
 
 
 def at_end(order, now: datetime) -> datetime | None:
+    """When the session ends."""
     return order.ends_at
+
+
+def now_if_session_cancelled(order, now: datetime) -> datetime | None:
+    """At once when the host cancelled the session (a payment confirmed after the
+    cancellation is refunded)."""
+    session = order.session
+    return now if session is not None and session.cancelled_at is not None else None

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from micromarket.core.errors import NotFound
 from micromarket.orders import rules
 from micromarket.orders.models import CartItem, Order, OrderEvent
-from micromarket.orders.processes import PENDING_PAYMENT, PAYMENT_FAILED, process_for
+from micromarket.orders.processes import PAYMENT_FAILED, PENDING_PAYMENT, process_for
 from micromarket.orders.services import order_role
 
 

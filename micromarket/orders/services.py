@@ -42,6 +42,7 @@ from micromarket.orders.processes import (
     deadline_for,
     process_for,
 )
+from micromarket.payments import selectors as payment_selectors
 from micromarket.payments import services as payments
 from micromarket.payments.services import OrderCharge
 
@@ -153,6 +154,7 @@ def _apply(order: Order, *, name: str, actor, data: dict, now: datetime) -> Orde
         if order.state in process.terminal:
             order.closed_at = now
             order.deadline_at, order.deadline_transition = None, ""
+            order.cancellation_requested_by = None  # nothing is left to cancel
     order.updated_at = now
     order.save()
     event.data = _json_safe(ctx.data)
@@ -221,7 +223,7 @@ def deadlines_apply(*, now: datetime | None = None, limit: int = 500) -> int:
     for pk in due:
         try:
             done += order_deadline_apply(order_id=pk, now=now)
-        except DomainError:
+        except Exception:  # one broken order must not hold up the others; retried next run
             logger.exception("automatic transition of order %s failed", pk)
     return done
 
@@ -420,6 +422,7 @@ def checkout_place(
             "credit": credit,
             "address": address,
             "country": country,
+            "note": note,
         }
     )
     existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
@@ -460,7 +463,7 @@ def checkout_place(
             currency=checkout.currency,
             orders=_charges(orders),
             payment_method=payment_method,
-            idempotency_key=f"checkout:{checkout.pk}",
+            idempotency_key=_payment_key(checkout),
             return_url=return_url,
             credit=credit,
         )
@@ -482,13 +485,27 @@ def _checkout_fail(checkout: Checkout, *, message: str) -> None:
             order_transition(order_id=order_id, name="payment_fail", actor=None)
 
 
-def checkout_sync(*, checkout_id: int) -> Checkout:
+def _payment_key(checkout: Checkout) -> str:
+    return f"checkout:{checkout.pk}"
+
+
+def checkout_sync(*, checkout_id: int, give_up_unlinked: bool = False) -> Checkout:
     """Bring the checkout's orders in line with its payment: placed when it succeeded,
     released when it failed; unchanged while the buyer still has a step to take."""
     checkout = Checkout.objects.select_related("payment").get(pk=checkout_id)
-    payment = checkout.payment
-    if checkout.status != Checkout.Status.PENDING or payment is None:
+    if checkout.status != Checkout.Status.PENDING:
         return checkout
+    payment = checkout.payment
+    if payment is None:
+        # The process stopped between charging and linking: find the payment by its key.
+        payment = payment_selectors.payment_for_key(
+            buyer=checkout.buyer, idempotency_key=_payment_key(checkout)
+        )
+        if payment is None:
+            if give_up_unlinked:  # never reached the provider: release the reservations
+                _checkout_fail(checkout, message="The payment was never started.")
+            return Checkout.objects.select_related("payment").get(pk=checkout.pk)
+        Checkout.objects.filter(pk=checkout.pk).update(payment=payment)
     if payment.status == "succeeded":
         with transaction.atomic():
             if not Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.PENDING).update(
@@ -517,13 +534,13 @@ def checkouts_sync(*, now: datetime | None = None) -> int:
     finished = pending.filter(
         payment__status__in=("succeeded", "declined", "cancelled")
     ).values_list("pk", flat=True)
-    for pk in list(finished[:200]):
-        checkout_sync(checkout_id=pk)
-        done += 1
-    for checkout in pending.filter(
-        payment__isnull=True, created_at__lt=now - UNPAID_CHECKOUT_TIMEOUT
-    )[:200]:
-        _checkout_fail(checkout, message="The payment was never started.")
+    unlinked = pending.filter(payment__isnull=True, created_at__lt=now - UNPAID_CHECKOUT_TIMEOUT)
+    for pk in list(finished[:200]) + list(unlinked.values_list("pk", flat=True)[:200]):
+        try:
+            checkout_sync(checkout_id=pk, give_up_unlinked=True)
+        except Exception:  # one broken checkout must not hold up the others
+            logger.exception("syncing checkout %s failed", pk)
+            continue
         done += 1
     return done
 

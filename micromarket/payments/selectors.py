@@ -122,6 +122,11 @@ def payments_for_buyer(*, buyer) -> QuerySet[Payment]:
     return Payment.objects.filter(buyer=buyer).order_by("-created_at", "-id")
 
 
+def payment_for_key(*, buyer, idempotency_key: str) -> Payment | None:
+    """The payment ``payment_start`` made for this buyer and key, if it got that far."""
+    return Payment.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+
+
 def payment_for_buyer(*, buyer, payment_id: int) -> Payment | None:
     """The buyer's own payment with its lines and refunds; None for anyone else's."""
     return (

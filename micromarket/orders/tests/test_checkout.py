@@ -376,7 +376,7 @@ def test_a_received_parcel_emails_only_the_seller(clock, buyer, offer_of, mailou
     act(order, "ship", order.seller, carrier="UPS", tracking_number="1Z999")
     mailoutbox.clear()
     act(order, "confirm_received", buyer)
-    assert recipients(mailoutbox) == [order.seller.email] * 2  # received, then completed
+    assert recipients(mailoutbox) == [order.seller.email]  # one email: received, paid
 
 
 def test_a_declined_payment_emails_nobody_about_the_order(clock, buyer, offer_of, mailoutbox):

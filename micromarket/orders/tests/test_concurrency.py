@@ -13,10 +13,10 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 from django.utils import timezone
 
-from micromarket.accounts.models import User
 from micromarket.accounts.tests.factories import UserFactory
 from micromarket.catalog.tests import factories
 from micromarket.core.errors import Conflict
@@ -222,7 +222,11 @@ def test_an_order_being_changed_locks_the_order_only(offer_of, monkeypatch):
     try:
         assert inside.wait(timeout=30)
         with transaction.atomic():
-            users = User.objects.select_for_update(nowait=True).filter(pk__in=[buyer.pk, seller.pk])
+            users = (
+                get_user_model()
+                .objects.select_for_update(nowait=True)
+                .filter(pk__in=[buyer.pk, seller.pk])
+            )
             assert len(list(users)) == 2  # not locked: nowait would raise
             orders = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk)
             assert list(orders) == []  # the order itself is locked

@@ -497,6 +497,10 @@ def test_the_buyer_approves_the_hours_worked(
 ):
     order = task(buyer, offer_of)
     assert (order.state, order.subtotal, order.minutes_booked) == ("booked", 9_000, 180)
+    assert_refused(
+        order, Conflict, "not_allowed_now", "complete_work", order.seller, hours_worked=hours
+    )
+    clock.move_to(order.starts_at, tick=False)  # the task's time has come
     assert_refused(order, ValidationFailed, None, "complete_work", order.seller, hours_worked="x")
     order = act(order, "complete_work", order.seller, hours_worked=hours)
     assert order.state == "done"
@@ -509,6 +513,7 @@ def test_the_buyer_approves_the_hours_worked(
 
 def test_finished_work_is_approved_by_itself_after_three_days(clock, buyer, offer_of):
     order = task(buyer, offer_of)
+    clock.move_to(order.starts_at + timedelta(hours=3), tick=False)
     act(order, "complete_work", order.seller, hours_worked="3")
     clock.shift(timedelta(days=3) - MINUTE)
     assert sweep() == 0
