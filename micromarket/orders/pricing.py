@@ -317,9 +317,11 @@ def shipping_for(lines: list[Line], country: str) -> int:
     return total
 
 
-def lines_grouped(*, buyer, items: list[dict], country: str = "", now=None) -> list[Group]:
+def lines_grouped(*, buyer, items: list[dict], country: str | None = "", now=None) -> list[Group]:
     """Price every item and group them into orders: a seller's products (and, apart, their
-    digital products) make one order; every gig and booking is an order of its own."""
+    digital products) make one order; every gig and booking is an order of its own.
+
+    ``country`` None leaves shipping out (a cart shown before the buyer chose where to)."""
     if not isinstance(items, list) or not items:
         raise ValidationFailed("There is nothing to order.", field="items")
     if len(items) > 50:
@@ -345,7 +347,7 @@ def lines_grouped(*, buyer, items: list[dict], country: str = "", now=None) -> l
         else:
             groups.append(Group(lines=[line]))
     for group in groups:
-        if group.first.kind == "physical":
+        if group.first.kind == "physical" and country is not None:
             if not country:
                 raise ValidationFailed("Enter the shipping address.", field="country")
             group.shipping = shipping_for(group.lines, country)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
-from micromarket.core.errors import NotFound
-from micromarket.orders import rules
-from micromarket.orders.models import CartItem, Order, OrderEvent
+from django.db.models import QuerySet, Sum
+
+from micromarket.catalog import selectors as catalog_selectors
+from micromarket.core.errors import DomainError, NotFound
+from micromarket.ledger import selectors as ledger_selectors
+from micromarket.orders import pricing, rules
+from micromarket.orders.models import CartItem, Checkout, DeliveryFile, Order, OrderEvent
 from micromarket.orders.processes import PAYMENT_FAILED, PENDING_PAYMENT, process_for
 from micromarket.orders.services import order_role
+from micromarket.payments import selectors as payment_selectors
 
 
 def order_for_user(*, order_id: int, user) -> Order:
@@ -89,8 +94,6 @@ def orders_for_user(
 
 def checkout_for_buyer(*, checkout_id: int, buyer):
     """The buyer's checkout with its payment; NotFound for anyone else's."""
-    from micromarket.orders.models import Checkout
-
     checkout = (
         Checkout.objects.select_related("payment").filter(pk=checkout_id, buyer=buyer).first()
         if getattr(buyer, "is_authenticated", False)
@@ -113,18 +116,10 @@ def checkout_orders(*, checkout) -> list[Order]:
 
 # --- pages (orders.views): checkout preview, cart, order box, money, calendar -----------------
 
-from dataclasses import dataclass  # noqa: E402
-
-from django.db.models import Sum  # noqa: E402
-
-from micromarket.core.errors import DomainError, ValidationFailed  # noqa: E402
-
 
 def order_item_check(*, buyer, item: dict, now=None):
     """Price one item as the checkout would (ValidationFailed/NotFound when it cannot be
     ordered as chosen); nothing is reserved."""
-    from micromarket.orders import pricing
-
     return pricing.line_for(buyer=buyer, item=item, now=now)
 
 
@@ -202,42 +197,13 @@ class CheckoutPreview:
         return sum(o.total for o in self.orders)
 
 
-def _groups_before_shipping(*, buyer, items: list[dict], now) -> list:
-    """``pricing.lines_grouped`` without shipping, for a cart whose country is not chosen yet
-    (the same grouping: a seller's products make one order, every booking its own)."""
-    from micromarket.orders import pricing
-
-    groups: list = []
-    grouped: dict = {}
-    for item in items:
-        line = pricing.line_for(buyer=buyer, item=item, now=now)
-        key = (line.offer.seller_id, line.kind)
-        if line.kind in pricing.GROUPED_KINDS and key in grouped:
-            grouped[key].lines.append(line)
-            continue
-        group = pricing.Group(lines=[line])
-        groups.append(group)
-        if line.kind in pricing.GROUPED_KINDS:
-            grouped[key] = group
-    return groups
-
-
 def checkout_preview(*, buyer, items: list[dict], country: str = "", now=None) -> CheckoutPreview:
     """What ``checkout_place`` would create for ``items`` and what the buyer would pay: one
     entry per order with its lines, shipping (None until a country is chosen), deposit (held,
     fee-free) and the service fee of the fees in effect now. Raises the pricing errors."""
-    from micromarket.orders import pricing
-    from micromarket.payments import selectors as payment_selectors
-
     country = (country or "").strip().upper()[:2]
-    shipping_known = True
-    try:
-        groups = pricing.lines_grouped(buyer=buyer, items=items, country=country, now=now)
-    except ValidationFailed as exc:
-        if country or exc.field != "country":
-            raise
-        groups = _groups_before_shipping(buyer=buyer, items=items, now=now)
-        shipping_known = False
+    shipping_known = bool(country)
+    groups = pricing.lines_grouped(buyer=buyer, items=items, country=country or None, now=now)
     schedule = payment_selectors.schedule_at()
     currency = groups[0].first.offer.currency
     orders = []
@@ -270,8 +236,6 @@ def checkout_preview(*, buyer, items: list[dict], country: str = "", now=None) -
 
 def checkout_for_key(*, buyer, idempotency_key: str):
     """The buyer's checkout placed with ``idempotency_key`` (None if there is none)."""
-    from micromarket.orders.models import Checkout
-
     if not getattr(buyer, "is_authenticated", False) or not idempotency_key:
         return None
     return (
@@ -306,8 +270,6 @@ class CartLine:
 
 def cart_lines(*, buyer, now=None) -> list[CartLine]:
     """The buyer's cart, each item priced as it is now (or with why it cannot be ordered)."""
-    from micromarket.orders import pricing
-
     lines = []
     for item in cart_for_buyer(buyer=buyer):
         try:
@@ -365,7 +327,6 @@ class OrderMoney:
 
 
 def order_money(order: Order) -> OrderMoney:
-    from micromarket.ledger import selectors as ledger_selectors
 
     money = OrderMoney()
     escrow = ledger_selectors.escrow_for_reference(order.reference)
@@ -385,8 +346,6 @@ def order_money(order: Order) -> OrderMoney:
 def delivery_file_for_user(*, order_id: int, file_id: int, user):
     """A delivered file of the order, for its buyer, its seller or an operator; NotFound for
     anyone else (and for a file of another order)."""
-    from micromarket.orders.models import DeliveryFile
-
     order = order_for_user(order_id=order_id, user=user)
     item = DeliveryFile.objects.filter(pk=file_id, delivery__order_id=order.pk).first()
     if item is None:
@@ -410,8 +369,6 @@ class CalendarEntry:
 def seller_calendar(*, seller, start, end) -> list[CalendarEntry]:
     """The seller's experience sessions, rental bookings and local tasks between ``start`` and
     ``end`` (datetimes), by start time."""
-    from micromarket.catalog import selectors as catalog_selectors
-
     entries: list[CalendarEntry] = []
     offers = [
         o
@@ -458,8 +415,6 @@ def seller_calendar(*, seller, start, end) -> list[CalendarEntry]:
 
 def session_for_seller(*, seller, session_id: int):
     """The seller's experience session; NotFound for anyone else's."""
-    from micromarket.catalog import selectors as catalog_selectors
-
     offers = catalog_selectors.offers_for_seller(seller=seller).prefetch_related("sessions")
     for offer in offers.filter(sessions__pk=session_id).distinct():
         for session in offer.sessions.all():
