@@ -1,3 +1,4 @@
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -35,7 +36,7 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(max_length=300)
     fingerprint = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True)  # None while in progress
-    response = models.JSONField(null=True)
+    response = models.JSONField(null=True, encoder=DjangoJSONEncoder)  # dates, decimals
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
