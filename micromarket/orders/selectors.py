@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
 
 from micromarket.catalog import selectors as catalog_selectors
 from micromarket.core.errors import DomainError, NotFound
@@ -426,3 +428,45 @@ def session_for_seller(*, seller, session_id: int):
 def session_bookings(*, session_id: int) -> QuerySet[Order]:
     """The paid bookings of a session (what cancelling it refunds)."""
     return Order.objects.filter(session_id=session_id, state="booked").select_related("buyer")
+
+
+# --- operators ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpsOrders:
+    disputed: list[Order]  # waiting for an operator's decision, oldest first
+    overdue: list[Order]  # automatic steps the sweeper should have applied (is the worker up?)
+    late: list[Order]  # gigs past their delivery date, parcels past their ship-by date
+    by_state: list[tuple[str, str, int]]  # (kind label, state label, count) of open orders
+    placed_7d: int
+
+
+def ops_orders(*, now=None, overdue_after=timedelta(minutes=10)) -> OpsOrders:
+    """What operators watch: disputes to decide, automatic steps not applied in time, late
+    orders, and how many orders are open in each state."""
+    now = now or timezone.now()
+    base = Order.objects.select_related("buyer", "seller")
+    open_orders = Order.objects.filter(closed_at__isnull=True).exclude(state=PENDING_PAYMENT)
+    counts = open_orders.values("kind", "state").annotate(n=Count("pk")).order_by("kind", "state")
+    kinds = dict(Order.Kind.choices)
+    return OpsOrders(
+        disputed=list(base.filter(state="disputed").order_by("updated_at")[:100]),
+        overdue=list(
+            base.filter(deadline_at__lt=now - overdue_after)
+            .exclude(deadline_transition="")
+            .order_by("deadline_at")[:100]
+        ),
+        late=list(
+            base.filter(
+                state__in=("in_progress", "revision_requested", "paid"),
+                kind__in=("service", "physical"),
+                due_at__lt=now,
+            ).order_by("due_at")[:100]
+        ),
+        by_state=[
+            (kinds[row["kind"]], process_for(row["kind"]).states[row["state"]], row["n"])
+            for row in counts
+        ],
+        placed_7d=Order.objects.filter(placed_at__gte=now - timedelta(days=7)).count(),
+    )

@@ -22,6 +22,7 @@ urlpatterns = [
         views.delivery_file,
         name="delivery_file",
     ),
+    path("ops/orders/", views.ops_orders, name="ops"),
     path("sales/", views.sales, name="sales"),
     path("sales/calendar/", views.calendar, name="calendar"),
     path(

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
@@ -775,3 +776,9 @@ def session_cancel(request, session_id: int):
         },
         status=status,
     )
+
+
+@staff_member_required(login_url="accounts:login")
+def ops_orders(request):
+    """Operators: disputes to decide, automatic steps overdue, late orders, open orders."""
+    return render(request, "orders/ops_orders.html", {"ops": selectors.ops_orders()})
