@@ -202,6 +202,38 @@ def _common(
     )
 
 
+def _booking_cancellations(
+    state: str, *, seller_actors=(SELLER,), seller_needs=rules.need_message
+) -> dict:
+    """A booking's two cancellations before it starts: the buyer's, refunded by the order's
+    policy, and the seller's, refunded in full."""
+    return dict(
+        [
+            T(
+                "cancel",
+                "Cancel my booking",
+                state,
+                CANCELLED,
+                BUYER,
+                guard=rules.before_start,
+                effects=(rules.refund_by_policy,),
+                past="cancelled the booking",
+            ),
+            T(
+                "seller_cancel",
+                "Cancel this booking",
+                state,
+                CANCELLED,
+                seller_actors,
+                needs=seller_needs,
+                effects=(rules.refund_all,),
+                form="message",
+                past="cancelled the booking — refunded in full",
+            ),
+        ]
+    )
+
+
 COMMON_STATES = {
     PENDING_PAYMENT: "Awaiting payment",
     PAYMENT_FAILED: "Payment failed",
@@ -317,29 +349,11 @@ EXPERIENCE = Process(
     states={**COMMON_STATES, "booked": "Booked"},
     transitions={
         **_common(cancellable=(), disputable=("booked",), placed="booked"),
+        **_booking_cancellations(
+            "booked", seller_actors=(SELLER, SYSTEM), seller_needs=rules.need_message_optional
+        ),
         **dict(
             [
-                T(
-                    "cancel",
-                    "Cancel my booking",
-                    "booked",
-                    CANCELLED,
-                    BUYER,
-                    guard=rules.before_start,
-                    effects=(rules.refund_by_policy,),
-                    past="cancelled the booking",
-                ),
-                T(
-                    "seller_cancel",
-                    "Cancel this booking",
-                    "booked",
-                    CANCELLED,
-                    (SELLER, SYSTEM),
-                    needs=rules.need_message_optional,
-                    effects=(rules.refund_all,),
-                    form="message",
-                    past="cancelled the booking — refunded in full",
-                ),
                 T(
                     "complete",
                     "Complete",
@@ -379,6 +393,7 @@ RENTAL = Process(
             disputable=("accepted", "checked_in", "checked_out"),
             placed="requested",
         ),
+        **_booking_cancellations("accepted"),
         **dict(
             [
                 T(
@@ -417,27 +432,6 @@ RENTAL = Process(
                     BUYER,
                     effects=(rules.refund_all,),
                     past="withdrew the request — refunded in full",
-                ),
-                T(
-                    "cancel",
-                    "Cancel my booking",
-                    "accepted",
-                    CANCELLED,
-                    BUYER,
-                    guard=rules.before_start,
-                    effects=(rules.refund_by_policy,),
-                    past="cancelled the booking",
-                ),
-                T(
-                    "seller_cancel",
-                    "Cancel this booking",
-                    "accepted",
-                    CANCELLED,
-                    SELLER,
-                    needs=rules.need_message,
-                    effects=(rules.refund_all,),
-                    form="message",
-                    past="cancelled the booking — refunded in full",
                 ),
                 T(
                     "check_in",
@@ -496,6 +490,7 @@ TASK = Process(
     states={**COMMON_STATES, "booked": "Booked", "done": "Done — waiting for approval"},
     transitions={
         **_common(cancellable=(), disputable=("booked", "done"), placed="booked"),
+        **_booking_cancellations("booked"),
         **dict(
             [
                 T(
@@ -527,27 +522,6 @@ TASK = Process(
                     SYSTEM,
                     effects=(rules.charge_actual_hours,),
                     past="approved automatically 3 days after the work",
-                ),
-                T(
-                    "cancel",
-                    "Cancel my booking",
-                    "booked",
-                    CANCELLED,
-                    BUYER,
-                    guard=rules.before_start,
-                    effects=(rules.refund_task_cancellation,),
-                    past="cancelled the booking",
-                ),
-                T(
-                    "seller_cancel",
-                    "Cancel this booking",
-                    "booked",
-                    CANCELLED,
-                    SELLER,
-                    needs=rules.need_message,
-                    effects=(rules.refund_all,),
-                    form="message",
-                    past="cancelled the booking — refunded in full",
                 ),
             ]
         ),

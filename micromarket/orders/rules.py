@@ -38,7 +38,7 @@ CANCELLATION_POLICIES: dict[str, list[tuple[timedelta, int]]] = {
     "moderate": [(timedelta(days=5), 10_000), (timedelta(0), 5_000)],
     "strict": [(timedelta(days=14), 5_000)],
     "experience": [(timedelta(hours=24), 10_000)],
-    "task": [(timedelta(hours=24), 10_000)],  # later: all but one hour (refund_task_cancellation)
+    "task": [(timedelta(hours=24), 10_000)],  # later: all but one hour (policy_refund)
 }
 POLICY_TEXT = {
     "flexible": "Full refund up to 24 hours before the start, then nothing.",
@@ -305,9 +305,6 @@ def refund_by_policy(ctx: Ctx) -> None:
     text = POLICY_TEXT.get(order.cancellation_policy, "")
     _close(ctx, order.reference, refund, f"cancelled by the buyer. {text}".strip())
     _deposit_back(ctx)
-
-
-refund_task_cancellation = refund_by_policy
 
 
 def save_requirements(ctx: Ctx) -> None:

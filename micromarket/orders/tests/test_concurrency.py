@@ -20,6 +20,7 @@ from django.utils import timezone
 from micromarket.accounts.tests.factories import UserFactory
 from micromarket.catalog.tests import factories
 from micromarket.core.errors import Conflict
+from micromarket.core.tests.concurrency import race
 from micromarket.ledger.models import Escrow, Transaction
 from micromarket.orders import services
 from micromarket.orders.models import Checkout, Order, OrderEvent
@@ -34,30 +35,6 @@ pytestmark = [
 ]
 
 THREADS = 6
-
-
-def race(n: int, request) -> list:
-    """Call ``request(i)`` in ``n`` threads started at the same moment; return what each call
-    returned or raised, in thread order."""
-    barrier = threading.Barrier(n)
-    outcomes: list = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = request(i)
-        except Exception as exc:  # the test inspects every outcome
-            outcomes[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request never finished"
-    return outcomes
 
 
 def one_winner(outcomes: list, buyers: list, code: str) -> Checkout:

@@ -7,16 +7,15 @@ never goes below zero, an escrow is released or refunded once, and the books bal
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from micromarket.accounts.tests.factories import UserFactory
 from micromarket.core.errors import DomainError, ValidationFailed
+from micromarket.core.tests.concurrency import race
 from micromarket.ledger import selectors as ledger_selectors
 from micromarket.ledger import services as ledger
 from micromarket.ledger.arithmetic import percent
@@ -28,30 +27,6 @@ from micromarket.payments.providers import sandbox
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
-
-
-def race(n: int, request) -> list:
-    """Call ``request(i)`` in ``n`` threads started at the same moment; return what each call
-    returned or raised, in thread order."""
-    barrier = threading.Barrier(n)
-    outcomes: list = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = request(i)
-        except Exception as exc:  # the test inspects every outcome
-            outcomes[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request never finished"
-    return outcomes
 
 
 def succeeded(outcomes: list) -> list:
