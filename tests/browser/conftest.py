@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from micromarket.catalog.tests.factories import seed_categories
+
 # Playwright's sync API keeps an asyncio event loop running in the main thread, so Django would
 # refuse ORM calls made by the test itself (creating users, reading devices) as "async unsafe".
 # They are not: the test and the live server never use the database at the same moment.
@@ -67,6 +69,12 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _categories(transactional_db):
+    """Each journey starts with the seeded categories (the previous one's flush removed them)."""
+    seed_categories()
 
 
 @pytest.fixture

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 from datetime import timedelta
 
+from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
 from micromarket.accounts.tests.factories import ShopFactory, UserFactory
 from micromarket.catalog import services
+
+
+def seed_categories() -> None:
+    """The categories the catalog's migration seeds, again: a transactional test (a browser
+    journey, a race on PostgreSQL) empties every table when it ends."""
+    importlib.import_module("micromarket.catalog.migrations.0002_seed_categories").seed(
+        django_apps, None
+    )
 
 
 def seller(**kwargs):

@@ -8,13 +8,11 @@ why (Conflict) and never charged, and an automatic transition is applied once.
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 from django.utils import timezone
@@ -35,10 +33,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def _categories():
-    """The categories the catalog's migration seeds: a transactional test (this one, or one
-    before it) empties every table when it ends."""
-    seed = importlib.import_module("micromarket.catalog.migrations.0002_seed_categories").seed
-    seed(django_apps, None)
+    factories.seed_categories()
 
 
 THREADS = 6
