@@ -48,12 +48,21 @@ def _moment(value: str) -> str:
     """A datetime-local value ("2026-12-01T10:00", the buyer's time zone) → ISO with offset, so
     the item means the same moment wherever it is priced again. Unparsable text is passed on
     for the pricing to refuse with its own message."""
-    moment = parse_datetime(value.strip()) if value else None
+    try:
+        moment = parse_datetime(value.strip()) if value else None
+    except ValueError:  # well-formed but impossible, e.g. 30 February
+        moment = None
     if moment is None:
         return value.strip()
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment.isoformat()
+
+
+def _whole(value) -> bool:
+    """A plain whole number a person would type (ASCII digits, not absurdly long)."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 9
 
 
 def order_item(offer, data) -> dict:
@@ -65,7 +74,7 @@ def order_item(offer, data) -> dict:
         item["package"] = get("package") or "basic"
         extras = [x for x in data.getlist("extras") if x.strip()]
         if extras:
-            item["extras"] = [int(x) if x.isdigit() else x for x in extras]
+            item["extras"] = [int(x) if _whole(x) else x for x in extras]
     elif kind == "experience":
         item["session"] = get("session")
         item["seats"] = get("seats") or "1"
@@ -85,11 +94,11 @@ def order_item(offer, data) -> dict:
             item["variation"] = get("variation")
         item["quantity"] = get("quantity") or "1"
     for key in ("seats", "quantity"):
-        if key in item and str(item[key]).isdigit():
+        if key in item and _whole(item[key]):
             item[key] = int(item[key])
-    if "session" in item and str(item["session"]).isdigit():
+    if "session" in item and _whole(item["session"]):
         item["session"] = int(item["session"])
-    if "variation" in item and str(item["variation"]).isdigit():
+    if "variation" in item and _whole(item["variation"]):
         item["variation"] = int(item["variation"])
     return item
 
@@ -152,7 +161,9 @@ class CheckoutForm(forms.Form):
         return min(self.credit, self.total)
 
     def clean_card_number(self) -> str:
-        return "".join(ch for ch in self.cleaned_data["card_number"] if ch.isdigit())
+        return "".join(
+            ch for ch in self.cleaned_data["card_number"] if ch.isascii() and ch.isdigit()
+        )
 
     def clean(self):
         data = super().clean()

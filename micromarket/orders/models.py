@@ -78,6 +78,7 @@ class Order(models.Model):
     subtotal = models.BigIntegerField(help_text="The seller's price, shipping included")
     shipping = models.BigIntegerField(default=0)
     deposit = models.BigIntegerField(default=0, help_text="Rental security deposit, held apart")
+    service_fee = models.BigIntegerField(default=0, help_text="The buyer's fee, known once paid")
     # The next automatic transition, applied by the sweeper when due.
     deadline_at = models.DateTimeField(null=True, blank=True)
     deadline_transition = models.CharField(max_length=40, blank=True)
@@ -160,7 +161,13 @@ class Order(models.Model):
 
     @property
     def total(self) -> int:
+        """What the seller's price and the deposit come to (the seller's view)."""
         return self.subtotal + self.deposit
+
+    @property
+    def buyer_total(self) -> int:
+        """What the buyer was charged: price, deposit and the service fee."""
+        return self.subtotal + self.deposit + self.service_fee
 
 
 class OrderItem(models.Model):

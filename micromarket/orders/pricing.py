@@ -28,6 +28,7 @@ from micromarket.core.errors import NotFound, ValidationFailed
 from micromarket.ledger.arithmetic import share
 
 MAX_QUANTITY = 99
+BOOKING_HORIZON = timedelta(days=730)
 MAX_ADDRESS = 500
 GROUPED_KINDS = ("digital", "physical")  # one order per seller for these; one per booking else
 
@@ -88,11 +89,16 @@ class Group:
         return title[:200]
 
 
+def _whole(value) -> bool:
+    """Digits a person would type (ASCII, at most 9 of them: ids and counts, no overflow)."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
 def _int(value, *, field: str, label: str, minimum: int, maximum: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{label}: enter a whole number.", field=field) from None
+    if isinstance(value, bool) or not (isinstance(value, int) or _whole(value)):
+        raise ValidationFailed(f"{label}: enter a whole number.", field=field)
+    number = int(value)
     if not minimum <= number <= maximum:
         raise ValidationFailed(f"{label}: between {minimum} and {maximum}.", field=field)
     return number
@@ -115,21 +121,36 @@ def _when(value, *, field: str, label: str) -> datetime:
     if isinstance(value, datetime):
         moment = value
     else:
-        moment = parse_datetime(str(value or ""))
+        try:
+            moment = parse_datetime(str(value or ""))
+        except ValueError:  # well-formed but impossible, e.g. 30 February
+            moment = None
         if moment is None:
             raise ValidationFailed(f"{label}: enter a date and time.", field=field)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
+    _within_horizon(moment.date(), field=field)
     return moment
 
 
 def _day(value, *, field: str, label: str) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    day = parse_date(str(value or ""))
+    try:
+        day = parse_date(str(value or ""))
+    except ValueError:
+        day = None
     if day is None:
         raise ValidationFailed(f"{label}: enter a date (YYYY-MM-DD).", field=field)
+    _within_horizon(day, field=field)
     return day
+
+
+def _within_horizon(day: date, *, field: str) -> None:
+    """Bookings reach at most ``BOOKING_HORIZON`` ahead (which also keeps date arithmetic far
+    from overflowing)."""
+    if day > date.today() + BOOKING_HORIZON:
+        raise ValidationFailed("Choose a date within the next two years.", field=field)
 
 
 def _midnight(day: date) -> datetime:
@@ -141,7 +162,10 @@ def _service(offer, item: dict, line: Line) -> None:
     package = next((p for p in offer.packages.all() if p.tier == tier), None)
     if package is None:
         raise ValidationFailed("Choose one of the offer's packages.", field="package")
-    wanted = {int(x) for x in item.get("extras") or [] if str(x).isdigit()}
+    chosen = item.get("extras") or []
+    if not isinstance(chosen, list) or not all(_whole(x) for x in chosen):
+        raise ValidationFailed("Choose extras from this offer.", field="extras")
+    wanted = {int(x) for x in chosen}
     extras = [e for e in offer.extras.all() if e.pk in wanted]
     if len(extras) != len(wanted):
         raise ValidationFailed("Choose extras from this offer.", field="extras")
@@ -267,10 +291,10 @@ def line_for(*, buyer, item: dict, now: datetime | None = None) -> Line:
     now = now or timezone.now()
     if not isinstance(item, dict):
         raise ValidationFailed("Each item is an object with an offer.", field="items")
+    if not _whole(item.get("offer")):
+        raise ValidationFailed("Each item names an offer.", field="offer")
     try:
         offer = catalog_selectors.offer_get_visible(offer_id=int(item.get("offer")), viewer=None)
-    except (TypeError, ValueError):
-        raise ValidationFailed("Each item names an offer.", field="offer") from None
     except NotFound:
         raise NotFound("That offer is not available.", field="offer") from None
     if offer.seller_id == buyer.pk:

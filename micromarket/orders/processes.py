@@ -111,9 +111,27 @@ def _common(
     disputable: tuple[str, ...],
     placed: str,
     pay_notify: frozenset[str] = PARTIES,
+    booking: bool = False,
 ) -> dict:
+    late = (
+        [
+            T(
+                "refund_late_payment",
+                "Refund a late payment",
+                placed,
+                CANCELLED,
+                SYSTEM,
+                effects=(rules.refund_all,),
+                past="cancelled: the payment was confirmed after the booking had started — "
+                "refunded in full",
+            )
+        ]
+        if booking
+        else []
+    )
     return dict(
         [
+            *late,
             T(
                 "pay",
                 "Payment received",
@@ -262,6 +280,17 @@ SERVICE = Process(
         **dict(
             [
                 T(
+                    "seller_cancel",
+                    "Cancel and refund",
+                    "requirements",
+                    CANCELLED,
+                    SELLER,
+                    needs=rules.need_message,
+                    effects=(rules.refund_all,),
+                    form="message",
+                    past="cancelled the order before it started — refunded in full",
+                ),
+                T(
                     "submit_requirements",
                     "Send requirements",
                     "requirements",
@@ -348,7 +377,7 @@ EXPERIENCE = Process(
     label="Experience",
     states={**COMMON_STATES, "booked": "Booked"},
     transitions={
-        **_common(cancellable=(), disputable=("booked",), placed="booked"),
+        **_common(cancellable=(), disputable=("booked",), placed="booked", booking=True),
         **_booking_cancellations(
             "booked", seller_actors=(SELLER, SYSTEM), seller_needs=rules.need_message_optional
         ),
@@ -368,6 +397,7 @@ EXPERIENCE = Process(
     },
     deadlines={
         "booked": (
+            Deadline("refund_late_payment", rules.now_if_paid_after_start),
             Deadline("seller_cancel", rules.now_if_session_cancelled),
             Deadline("complete", rules.at_end),
         )
@@ -392,6 +422,7 @@ RENTAL = Process(
             cancellable=(),
             disputable=("accepted", "checked_in", "checked_out"),
             placed="requested",
+            booking=True,
         ),
         **_booking_cancellations("accepted"),
         **dict(
@@ -475,6 +506,7 @@ RENTAL = Process(
     },
     deadlines={
         "requested": (
+            Deadline("refund_late_payment", rules.now_if_paid_after_start),
             Deadline("accept", rules.now_if_instant),
             Deadline("expire", _after(RENTAL_ANSWER_WITHIN)),
         ),
@@ -489,7 +521,7 @@ TASK = Process(
     label="Local task",
     states={**COMMON_STATES, "booked": "Booked", "done": "Done — waiting for approval"},
     transitions={
-        **_common(cancellable=(), disputable=("booked", "done"), placed="booked"),
+        **_common(cancellable=(), disputable=("booked", "done"), placed="booked", booking=True),
         **_booking_cancellations("booked"),
         **dict(
             [
@@ -526,7 +558,10 @@ TASK = Process(
             ]
         ),
     },
-    deadlines={"done": (Deadline("auto_approve", _after(AUTO_COMPLETE_AFTER)),)},
+    deadlines={
+        "booked": (Deadline("refund_late_payment", rules.now_if_paid_after_start),),
+        "done": (Deadline("auto_approve", _after(AUTO_COMPLETE_AFTER)),),
+    },
 )
 
 

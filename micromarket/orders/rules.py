@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.core.files.base import ContentFile
-
 from micromarket.catalog import services as catalog_services
 from micromarket.core.errors import ValidationFailed
 from micromarket.core.files import file_sniff
@@ -244,6 +242,8 @@ def _deposit_back(ctx: Ctx, claim: int = 0) -> None:
 def mark_placed(ctx: Ctx) -> None:
     order = ctx.order
     order.placed_at = ctx.now
+    escrow = ledger_selectors.escrow_for_reference(order.reference)
+    order.service_fee = escrow.service_fee if escrow else 0  # what the buyer paid on top
     if order.kind == "physical":
         order.due_at = ctx.now + timedelta(days=order.delivery_days or 0)
 
@@ -277,8 +277,12 @@ def refund_all(ctx: Ctx) -> None:
 
 def release_all(ctx: Ctx) -> None:
     """Pay the seller what is held (a task: the hours worked, as on approval) and return the
-    deposit less any claim."""
+    deposit less any claim. A session the host cancelled is refunded instead (a payment that
+    raced the cancellation)."""
     order = ctx.order
+    if order.kind == "experience" and order.session and order.session.cancelled_at:
+        refund_all(ctx)
+        return
     if order.kind == "task" and order.minutes_worked is not None:
         charge_actual_hours(ctx)
         return
@@ -322,7 +326,7 @@ def save_delivery(ctx: Ctx) -> None:
         order=ctx.order, event=ctx.event, message=ctx.data["message"]
     )
     for upload, sniffed in ctx.data.pop("files"):
-        upload.seek(0)
+        upload.seek(0)  # stored in chunks from the upload, never read whole into memory
         item = DeliveryFile(
             delivery=delivery,
             name=(getattr(upload, "name", "") or "file")[-200:],
@@ -330,7 +334,7 @@ def save_delivery(ctx: Ctx) -> None:
             content_type=sniffed.content_type,
             sha256=sniffed.sha256,
         )
-        item.file.save(item.name, ContentFile(upload.read()), save=False)
+        item.file.save(item.name, upload, save=False)
         item.save()
     ctx.data["files"] = delivery.files.count()
 
@@ -393,3 +397,9 @@ def now_if_session_cancelled(order, now: datetime) -> datetime | None:
     cancellation is refunded)."""
     session = order.session
     return now if session is not None and session.cancelled_at is not None else None
+
+
+def now_if_paid_after_start(order, now: datetime) -> datetime | None:
+    """At once when the payment was confirmed only after the booked time had begun."""
+    late = order.starts_at is not None and order.placed_at and order.placed_at >= order.starts_at
+    return now if late else None

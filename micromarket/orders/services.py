@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 MAX_CHAINED = 5  # immediate automatic steps after one transition (paid → delivered …)
 UNPAID_CHECKOUT_TIMEOUT = timedelta(minutes=30)  # crashed before the payment was started
+CONFIRMATION_WINDOW = timedelta(minutes=30)  # to confirm a payment (3-D Secure) at checkout
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,12 +150,14 @@ def _apply(order: Order, *, name: str, actor, data: dict, now: datetime) -> Orde
         effect(ctx)
     if transition.target and transition.target != from_state:
         order.state = transition.target
+        answer = process.transitions.get("accept_cancellation")
+        if answer is None or order.state not in answer.sources:
+            order.cancellation_requested_by = None  # nobody can answer it any more
         due = deadline_for(process, order, now)
         order.deadline_at, order.deadline_transition = due if due else (None, "")
         if order.state in process.terminal:
             order.closed_at = now
             order.deadline_at, order.deadline_transition = None, ""
-            order.cancellation_requested_by = None  # nothing is left to cancel
     order.updated_at = now
     order.save()
     event.data = _json_safe(ctx.data)
@@ -455,7 +458,7 @@ def checkout_place(
             )
         checkout = existing
         if checkout.payment_id or checkout.status != Checkout.Status.PENDING:
-            return checkout_sync(checkout_id=checkout.pk)
+            return checkout_sync(checkout_id=checkout.pk, now=now)
     orders = list(checkout.orders.select_related("seller", "offer__category"))
     try:
         payment = payments.payment_start(
@@ -468,13 +471,13 @@ def checkout_place(
             credit=credit,
         )
     except DomainError as exc:
-        _checkout_fail(checkout, message=exc.message)
+        _checkout_fail(checkout, message=exc.message, now=now)
         raise
     Checkout.objects.filter(pk=checkout.pk).update(payment=payment)
-    return checkout_sync(checkout_id=checkout.pk)
+    return checkout_sync(checkout_id=checkout.pk, now=now)
 
 
-def _checkout_fail(checkout: Checkout, *, message: str) -> None:
+def _checkout_fail(checkout: Checkout, *, message: str, now: datetime | None = None) -> None:
     with transaction.atomic():
         updated = Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.PENDING).update(
             status=Checkout.Status.FAILED, failure_message=message[:300]
@@ -482,14 +485,16 @@ def _checkout_fail(checkout: Checkout, *, message: str) -> None:
         if not updated:
             return
         for order_id in checkout.orders.filter(state=PENDING_PAYMENT).values_list("pk", flat=True):
-            order_transition(order_id=order_id, name="payment_fail", actor=None)
+            order_transition(order_id=order_id, name="payment_fail", actor=None, now=now)
 
 
 def _payment_key(checkout: Checkout) -> str:
     return f"checkout:{checkout.pk}"
 
 
-def checkout_sync(*, checkout_id: int, give_up_unlinked: bool = False) -> Checkout:
+def checkout_sync(
+    *, checkout_id: int, give_up_unlinked: bool = False, now: datetime | None = None
+) -> Checkout:
     """Bring the checkout's orders in line with its payment: placed when it succeeded,
     released when it failed; unchanged while the buyer still has a step to take."""
     checkout = Checkout.objects.select_related("payment").get(pk=checkout_id)
@@ -503,7 +508,7 @@ def checkout_sync(*, checkout_id: int, give_up_unlinked: bool = False) -> Checko
         )
         if payment is None:
             if give_up_unlinked:  # never reached the provider: release the reservations
-                _checkout_fail(checkout, message="The payment was never started.")
+                _checkout_fail(checkout, message="The payment was never started.", now=now)
             return Checkout.objects.select_related("payment").get(pk=checkout.pk)
         Checkout.objects.filter(pk=checkout.pk).update(payment=payment)
     if payment.status == "succeeded":
@@ -515,13 +520,13 @@ def checkout_sync(*, checkout_id: int, give_up_unlinked: bool = False) -> Checko
             for order_id in checkout.orders.filter(state=PENDING_PAYMENT).values_list(
                 "pk", flat=True
             ):
-                order_transition(order_id=order_id, name="pay", actor=None)
+                order_transition(order_id=order_id, name="pay", actor=None, now=now)
             if checkout.cart_item_ids:
                 CartItem.objects.filter(
                     buyer=checkout.buyer_id, pk__in=checkout.cart_item_ids
                 ).delete()
     elif payment.status in ("declined", "cancelled"):
-        _checkout_fail(checkout, message=payment.decline_message or "The payment failed.")
+        _checkout_fail(checkout, message=payment.decline_message or "The payment failed.", now=now)
     return Checkout.objects.select_related("payment").get(pk=checkout.pk)
 
 
@@ -534,10 +539,19 @@ def checkouts_sync(*, now: datetime | None = None) -> int:
     finished = pending.filter(
         payment__status__in=("succeeded", "declined", "cancelled")
     ).values_list("pk", flat=True)
+    # A confirmation the buyer abandoned must not hold seats, dates or stock for long.
+    for payment_id in pending.filter(
+        payment__status__in=("created", "requires_action", "processing"),
+        created_at__lt=now - CONFIRMATION_WINDOW,
+    ).values_list("payment_id", flat=True)[:200]:
+        try:
+            payments.payment_cancel(payment_id=payment_id)
+        except Exception:
+            logger.exception("withdrawing the payment %s of a checkout failed", payment_id)
     unlinked = pending.filter(payment__isnull=True, created_at__lt=now - UNPAID_CHECKOUT_TIMEOUT)
     for pk in list(finished[:200]) + list(unlinked.values_list("pk", flat=True)[:200]):
         try:
-            checkout_sync(checkout_id=pk, give_up_unlinked=True)
+            checkout_sync(checkout_id=pk, give_up_unlinked=True, now=now)
         except Exception:  # one broken checkout must not hold up the others
             logger.exception("syncing checkout %s failed", pk)
             continue

@@ -350,6 +350,18 @@ def _place(request, source: _Source, form: CheckoutForm) -> HttpResponse | int:
 @login_required
 def checkout(request):
     """GET: what the buyer is about to pay, order by order. POST: place and pay."""
+    if request.method == "POST" and "recalculate" not in request.POST:
+        # The same page sent twice (a double click, a retry after a timeout): show what the
+        # first submission did, before anything — like the buyer's credit — is read again.
+        placed = selectors.checkout_for_key(
+            buyer=request.user, idempotency_key=request.POST.get("idempotency_key", "")
+        )
+        if placed is not None:
+            result = _after_checkout(request, services.checkout_sync(checkout_id=placed.pk))
+            if isinstance(result, HttpResponse):
+                return result
+            messages.error(request, f"{result} Nothing was charged.")
+            return redirect(f"{reverse('orders:checkout')}?{request.GET.urlencode()}")
     source = _checkout_source(request)
     if source is None:
         messages.error(request, "There is nothing to check out. Choose an offer first.")

@@ -416,38 +416,43 @@ def payment_cancel_stale(*, now: datetime | None = None, older_than=timedelta(da
         status__in=[PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING],
         created_at__lt=now - older_than,
     ).values_list("pk", flat=True)
-    done = 0
-    for pk in list(stale[:200]):
-        payment = payment_refresh(payment=Payment.objects.get(pk=pk))
-        if payment.status in TERMINAL_PAYMENT:
-            continue
-        if payment.provider_reference:
-            # Withdraw the charge at the provider first, so the buyer cannot still confirm it;
-            # if it went through meanwhile, that is what gets recorded.
-            try:
-                result = get_provider(payment.provider).charge_cancel(
-                    reference=payment.provider_reference
-                )
-            except ProviderError:
-                continue  # try again next run
-            if result.status == "succeeded":
-                payment_record_result(payment=payment, result=result)
-                continue
-        payment = payment_record_result(
-            payment=payment,
-            result=ChargeResult(
-                status="declined",
-                reference="",
-                amount=payment.card_amount,
-                currency=payment.currency,
-                decline_message="The payment was not confirmed in time.",
-            ),
-        )
-        if Payment.objects.filter(pk=pk, status=PaymentStatus.DECLINED).update(
+    return sum(payment_cancel(payment_id=pk) for pk in list(stale[:200]))
+
+
+def payment_cancel(*, payment_id: int) -> bool:
+    """Withdraw a payment the buyer has not confirmed (held credit goes back). False when it
+    finished meanwhile (then that result is recorded) or the provider could not be reached
+    (try again later)."""
+    payment = payment_refresh(payment=Payment.objects.get(pk=payment_id))
+    if payment.status in TERMINAL_PAYMENT:
+        return False
+    if payment.provider_reference:
+        # Withdraw the charge at the provider first, so the buyer cannot still confirm it;
+        # if it went through meanwhile, that is what gets recorded.
+        try:
+            result = get_provider(payment.provider).charge_cancel(
+                reference=payment.provider_reference
+            )
+        except ProviderError:
+            return False
+        if result.status == "succeeded":
+            payment_record_result(payment=payment, result=result)
+            return False
+    payment_record_result(
+        payment=payment,
+        result=ChargeResult(
+            status="declined",
+            reference="",
+            amount=payment.card_amount,
+            currency=payment.currency,
+            decline_message="The payment was not confirmed in time.",
+        ),
+    )
+    return bool(
+        Payment.objects.filter(pk=payment_id, status=PaymentStatus.DECLINED).update(
             status=PaymentStatus.CANCELLED
-        ):
-            done += 1
-    return done
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------

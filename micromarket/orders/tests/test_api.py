@@ -279,7 +279,10 @@ def test_detail_shows_each_party_what_they_can_do_now(buyer, placed_gig):
         "target": "in_progress",
     }
     assert body["requirements"][0]["question"]
-    assert names(as_seller.get(f"/api/v1/orders/{order.pk}").json()) == {"request_cancellation"}
+    assert names(as_seller.get(f"/api/v1/orders/{order.pk}").json()) == {
+        "request_cancellation",
+        "seller_cancel",
+    }
 
     transition(as_buyer, order, "submit_requirements", {"answers": ["A bakery"]})
     seller_view = as_seller.get(f"/api/v1/orders/{order.pk}").json()

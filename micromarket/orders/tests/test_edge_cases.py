@@ -165,3 +165,76 @@ def test_a_digital_buyer_gets_one_email_with_the_links(clock, buyer, offer_of, m
     to_buyer = [m for m in mailoutbox if m.to == [buyer.email] and "Order" in m.subject]
     assert len(to_buyer) == 1
     assert "download" in to_buyer[0].body.lower()
+
+
+def test_a_seller_can_cancel_a_gig_whose_buyer_never_sends_requirements(clock, buyer, offer_of):
+    order = place(buyer, {"offer": offer_of("service").pk, "package": "basic"}).orders.get()
+    assert order.state == "requirements"
+    order = act(order, "seller_cancel", order.seller, message="No answers after a week.")
+    assert order.state == "cancelled"
+    assert held(order.reference) == 0
+
+
+@pytest.mark.parametrize("kind", ["experience", "task"])
+def test_a_payment_confirmed_after_the_booking_started_is_refunded(clock, buyer, offer_of, kind):
+    offer = offer_of(kind)
+    if kind == "experience":
+        item = {"offer": offer.pk, "session": offer.sessions.get().pk}
+    else:
+        starts = (T0 + timedelta(hours=2)).isoformat()
+        item = {"offer": offer.pk, "starts_at": starts, "hours": "2", "address": "1 Main St"}
+    checkout = place(buyer, item, card=sandbox.CARD_REQUIRES_ACTION)
+    order = checkout.orders.get()
+    clock.move_to(order.starts_at + timedelta(minutes=5), tick=False)  # confirmed too late
+
+    payments.sandbox_authenticate(reference=checkout.payment.provider_reference, approve=True)
+    services.checkout_return(checkout_id=checkout.pk, buyer=buyer)
+
+    order = reload(order)
+    assert order.state == "cancelled"
+    assert pending_earnings(order.seller) == 0
+    assert held(order.reference) == 0
+    assert books_balance()
+
+
+def test_an_abandoned_confirmation_frees_the_seats_after_30_minutes(clock, buyer, offer_of):
+    offer = offer_of("experience")
+    session = offer.sessions.get()
+    checkout = place(
+        buyer,
+        {"offer": offer.pk, "session": session.pk, "seats": 8},
+        card=sandbox.CARD_REQUIRES_ACTION,
+    )
+    other = UserFactory()
+    with pytest.raises(Conflict):
+        place(other, {"offer": offer.pk, "session": session.pk, "seats": 1})
+    clock.shift(timedelta(minutes=31))
+
+    services.checkouts_sync()
+
+    assert Checkout.objects.get(pk=checkout.pk).status == "failed"
+    assert place(other, {"offer": offer.pk, "session": session.pk}).status == "paid"
+
+
+def test_a_request_to_cancel_ends_when_the_parcel_ships(clock, buyer, offer_of):
+    order = place(buyer, {"offer": offer_of("physical").pk}).orders.get()
+    act(order, "request_cancellation", buyer, message="Ordered the wrong colour.")
+    order = act(order, "ship", order.seller, carrier="UPS", tracking_number="1Z1")
+    assert order.cancellation_requested_by is None
+
+
+def test_a_session_cancelled_while_its_payment_was_in_flight_is_refunded_at_its_end(
+    clock, buyer, offer_of
+):
+    offer = offer_of("experience")
+    session = offer.sessions.get()
+    order = place(buyer, {"offer": offer.pk, "session": session.pk}).orders.get()
+    # As if the host's cancellation committed just after this booking read the session:
+    type(session).objects.filter(pk=session.pk).update(cancelled_at=T0)
+    clock.move_to(order.ends_at + timedelta(minutes=1), tick=False)
+
+    services.deadlines_apply()
+
+    assert pending_earnings(order.seller) == 0
+    assert refunded(order.reference) == 4_000 + 200
+    assert books_balance()
