@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from micromarket.catalog.models import Category, ExperienceSession, ModerationEvent, Offer
+from micromarket.catalog.models import (
+    Category,
+    DigitalFile,
+    ExperienceSession,
+    ModerationEvent,
+    Offer,
+)
 from micromarket.core.errors import NotFound
 
 Status = Offer.Status
@@ -108,3 +114,10 @@ def subcategory_choices() -> list[tuple[str, list[tuple[str, str]]]]:
         (top.name, [(child.slug, child.name) for child in top.children.all()])
         for top in categories_tree()
     ]
+
+
+def digital_files_for_offers(*, offer_ids: list[int]) -> list[DigitalFile]:
+    """The files of these digital offers, in the offers' order, then upload order."""
+    position = {pk: i for i, pk in enumerate(offer_ids)}
+    files = DigitalFile.objects.filter(offer_id__in=offer_ids).order_by("offer_id", "pk")
+    return sorted(files, key=lambda f: position[f.offer_id])

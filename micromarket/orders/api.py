@@ -248,7 +248,7 @@ def order_create(request: HttpRequest, payload: CheckoutIn):
     cart_ids = None
     if payload.from_cart:
         cart = list(selectors.cart_for_buyer(buyer=buyer))
-        items = [{"offer": c.offer_id, **c.spec} for c in cart]
+        items = [c.as_item() for c in cart]
         cart_ids = [c.pk for c in cart]
     else:
         items = [item.as_item() for item in payload.items]

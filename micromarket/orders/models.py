@@ -253,3 +253,7 @@ class CartItem(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def as_item(self) -> dict:
+        """The checkout item (``orders.pricing`` shape) this cart line stands for."""
+        return {"offer": self.offer_id, **self.spec}

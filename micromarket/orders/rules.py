@@ -89,9 +89,15 @@ def revisions_left(ctx: Ctx) -> str | None:
     return None
 
 
+def is_delivery_late(order, now: datetime) -> bool:
+    """A gig being worked on (or revised) past its due date."""
+    working = order.state in ("in_progress", "revision_requested")
+    return working and order.due_at is not None and now > order.due_at
+
+
 def delivery_late(ctx: Ctx) -> str | None:
     """The delivery is past its due date."""
-    if ctx.order.due_at is None or ctx.now <= ctx.order.due_at:
+    if not is_delivery_late(ctx.order, ctx.now):
         return "You can cancel once the delivery is late."
     return None
 

@@ -9,10 +9,11 @@ from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from micromarket.catalog import selectors as catalog_selectors
+from micromarket.catalog import services as catalog_services
 from micromarket.core.errors import DomainError, NotFound
 from micromarket.ledger import selectors as ledger_selectors
 from micromarket.orders import pricing, rules
-from micromarket.orders.models import CartItem, Checkout, DeliveryFile, Order, OrderEvent
+from micromarket.orders.models import CartItem, Checkout, DeliveryFile, Order
 from micromarket.orders.processes import PAYMENT_FAILED, PENDING_PAYMENT, process_for
 from micromarket.orders.services import order_role
 from micromarket.payments import selectors as payment_selectors
@@ -65,17 +66,8 @@ def orders_for_seller(*, seller) -> QuerySet[Order]:
     )
 
 
-def order_events(order: Order) -> QuerySet[OrderEvent]:
-    return order.events.select_related("actor").order_by("created_at", "id")
-
-
 def cart_for_buyer(*, buyer) -> QuerySet[CartItem]:
     return CartItem.objects.filter(buyer=buyer).select_related("offer").order_by("pk")
-
-
-def cart_items(*, buyer) -> list[dict]:
-    """The buyer's cart as checkout items (``{"offer": id, **choices}``), oldest first."""
-    return [{"offer": item.offer_id, **item.spec} for item in cart_for_buyer(buyer=buyer)]
 
 
 # --- API reads (orders.api) -------------------------------------------------------------------
@@ -275,9 +267,7 @@ def cart_lines(*, buyer, now=None) -> list[CartLine]:
     lines = []
     for item in cart_for_buyer(buyer=buyer):
         try:
-            line = pricing.line_for(
-                buyer=buyer, item={"offer": item.offer_id, **item.spec}, now=now
-            )
+            line = pricing.line_for(buyer=buyer, item=item.as_item(), now=now)
         except DomainError as exc:
             lines.append(CartLine(item=item, line=None, error=exc.message))
         else:
@@ -470,3 +460,17 @@ def ops_orders(*, now=None, overdue_after=timedelta(minutes=10)) -> OpsOrders:
         ],
         placed_7d=Order.objects.filter(placed_at__gte=now - timedelta(days=7)).count(),
     )
+
+
+def order_downloads(*, order: Order, user) -> list[dict]:
+    """The buyer's expiring download links for a digital order that has been delivered:
+    ``[{"file", "url"}]``, each offer's files once (one query for all of them)."""
+    if order.kind != "digital" or order.state not in ("delivered", "completed"):
+        return []
+    if user.pk != order.buyer_id:
+        return []
+    offer_ids = list(dict.fromkeys(item.offer_id for item in order.items.all()))
+    return [
+        {"file": f, "url": catalog_services.digital_file_link(file=f, for_user=user)}
+        for f in catalog_selectors.digital_files_for_offers(offer_ids=offer_ids)
+    ]

@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from micromarket.catalog import selectors as catalog_selectors
-from micromarket.catalog import services as catalog_services
 from micromarket.core.errors import DomainError, NotFound
 from micromarket.core.forms import form_add_domain_error
 from micromarket.ledger import selectors as ledger_selectors
@@ -172,9 +171,12 @@ def _deadlines(order, now, *, with_start: bool = True) -> list[dict]:
     def fact(label, when, late=False, whole_day=False):
         facts.append({"label": label, "when": when, "late": late, "whole_day": whole_day})
 
-    working = ("in_progress", "revision_requested")
-    if order.kind == "service" and order.due_at and order.state in working:
-        fact("Due", order.due_at, late=now > order.due_at)
+    if (
+        order.kind == "service"
+        and order.due_at
+        and order.state in ("in_progress", "revision_requested")
+    ):
+        fact("Due", order.due_at, late=rules.is_delivery_late(order, now))
     if order.kind == "physical" and order.due_at and order.state == "paid":
         fact("Ship by", order.due_at, late=now > order.due_at)
     started = process_for(order.kind).terminal | {"checked_in", "checked_out", "done"}
@@ -257,7 +259,7 @@ def _checkout_source(request) -> _Source | None:
         if not chosen:
             return None
         return _Source(
-            items=[{"offer": c.offer_id, **c.spec} for c in chosen],
+            items=[c.as_item() for c in chosen],
             cart_ids=[c.pk for c in chosen],
             query=urlencode({"from": "cart", "currency": currency}),
             back_url=reverse("orders:cart"),
@@ -575,16 +577,7 @@ def _order_context(request, order, failed=None) -> dict:
             "message": asked["event"].message if asked else "",
         }
 
-    downloads = []
-    if order.kind == "digital" and order.state in ("delivered", "completed") and role == BUYER:
-        seen = set()
-        for item in order.items.all():
-            if item.offer_id in seen:
-                continue
-            seen.add(item.offer_id)
-            for f in item.offer.files.all():
-                link = catalog_services.digital_file_link(file=f, for_user=order.buyer)
-                downloads.append({"file": f, "url": link})
+    downloads = selectors.order_downloads(order=order, user=user) if role == BUYER else []
 
     payment = order.checkout.payment if order.checkout_id else None
     pay_url = ""
@@ -598,12 +591,7 @@ def _order_context(request, order, failed=None) -> dict:
     refund_now = None
     if any(a["transition"].name == "cancel" for a in actions):
         refund_now = rules.policy_refund(order, now)
-    late = bool(
-        order.kind == "service"
-        and order.due_at
-        and order.state in ("in_progress", "revision_requested")
-        and now > order.due_at
-    )
+    late = order.kind == "service" and rules.is_delivery_late(order, now)
     rental_unit = order.offer.rental.unit if order.kind == "rental" else ""
     return {
         "order": order,
