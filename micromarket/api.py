@@ -6,6 +6,8 @@ from micromarket.accounts.api import router as accounts_router
 from micromarket.accounts.auth import api_auth
 from micromarket.catalog.api import router as catalog_router
 from micromarket.core.api import install_problem_handlers
+from micromarket.messaging.api import router as messaging_router
+from micromarket.messaging.notification_api import router as notifications_router
 from micromarket.orders.api import router as orders_router
 from micromarket.payments.api import router as payments_router
 
@@ -28,3 +30,5 @@ api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
 api.add_router("/", payments_router)
 api.add_router("/", orders_router)
+api.add_router("/", notifications_router)
+api.add_router("/", messaging_router)

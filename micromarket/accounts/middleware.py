@@ -9,6 +9,7 @@ _ALLOWED_PREFIXES = (
     "/settings/security/",
     "/accounts/login/",
     "/accounts/logout/",
+    "/notifications/unsubscribe/",  # a link from an email works before signing in
     "/static/",
     "/healthz",
     "/readyz",

@@ -28,6 +28,7 @@ from micromarket.catalog.models import Offer
 from micromarket.core.errors import DomainError, NotFound
 from micromarket.core.forms import form_add_domain_error
 from micromarket.core.money import to_minor
+from micromarket.messaging import selectors as messaging_selectors
 from micromarket.orders import selectors as orders_selectors
 from micromarket.payments import selectors as payment_selectors
 
@@ -137,6 +138,8 @@ def offer_detail(request, pk: int):
             "order_sessions": orders_selectors.sessions_open(offer=offer)
             if offer.kind == Kind.EXPERIENCE
             else [],
+            # "Usually responds within …" beside "Contact seller" (shown once there are inquiries).
+            "response_stats": messaging_selectors.seller_response_stats(seller_id=offer.seller_id),
         },
     )
 
@@ -154,6 +157,7 @@ def shop_detail(request, slug: str):
             "seller": shop.owner,
             "is_owner": shop.owner_id == request.user.pk,
             "offers": selectors.shop_offers_public(shop_id=shop.pk),
+            "response_stats": messaging_selectors.seller_response_stats(seller_id=shop.owner_id),
         },
     )
 

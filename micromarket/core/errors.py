@@ -58,3 +58,10 @@ class Conflict(DomainError):
 
     status = 409
     code = "conflict"
+
+
+class RateLimited(DomainError):
+    """Too many of these too quickly; the message says when it is possible again."""
+
+    status = 429
+    code = "rate_limited"

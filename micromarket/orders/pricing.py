@@ -24,8 +24,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from micromarket.catalog import selectors as catalog_selectors
-from micromarket.core.errors import NotFound, ValidationFailed
+from micromarket.core.errors import Conflict, NotFound, ValidationFailed
 from micromarket.ledger.arithmetic import share
+from micromarket.messaging import selectors as messaging_selectors
 
 MAX_QUANTITY = 99
 BOOKING_HORIZON = timedelta(days=730)
@@ -56,6 +57,7 @@ class Line:
     hourly_rate: int | None = None
     minutes_booked: int | None = None
     address: str = ""
+    custom_offer: int | None = None  # the messaging custom offer this line comes from
 
     @property
     def seller(self):
@@ -83,7 +85,8 @@ class Group:
 
     @property
     def title(self) -> str:
-        title = self.first.offer.title
+        first = self.first
+        title = first.description if first.custom_offer is not None else first.offer.title
         if len(self.lines) > 1:
             title = f"{title} and {len(self.lines) - 1} more"
         return title[:200]
@@ -286,11 +289,52 @@ def _physical(offer, item: dict, line: Line) -> None:
     line.description = f"{description} × {quantity}" if quantity > 1 else description
 
 
+def _not_blocked(buyer, offer) -> None:
+    if messaging_selectors.users_blocked(buyer.pk, offer.seller_id):
+        raise Conflict("You cannot order from this seller.", code="blocked")
+
+
+def _custom(buyer, item: dict, now: datetime) -> Line:
+    """A custom offer from a conversation: a service gig on the terms the seller proposed
+    (messaging checks it is this buyer's and still open)."""
+    if not _whole(item.get("custom_offer")):
+        raise ValidationFailed("Name the custom offer by its id.", field="custom_offer")
+    custom = messaging_selectors.custom_offer_for_checkout(
+        custom_offer_id=int(item["custom_offer"]), buyer=buyer, now=now
+    )
+    try:
+        offer = catalog_selectors.offer_get_visible(offer_id=custom.offer_id, viewer=None)
+    except NotFound:
+        raise Conflict(
+            "The gig this offer is based on is no longer available.", code="offer_closed"
+        ) from None
+    if offer.currency != custom.currency:
+        raise Conflict(
+            "The gig this offer is based on now sells in another currency; ask the seller for "
+            "a new offer.",
+            code="offer_closed",
+        )
+    return Line(
+        offer=offer,
+        kind="service",
+        description=f"Custom offer: {custom.title}",
+        unit_price=custom.price,
+        quantity=1,
+        amount=custom.price,
+        delivery_days=custom.delivery_days,
+        revisions=custom.revisions,
+        questions=[{"question": q.question, "required": q.required} for q in offer.questions.all()],
+        custom_offer=custom.pk,
+    )
+
+
 def line_for(*, buyer, item: dict, now: datetime | None = None) -> Line:
     """Price one item against the offer as it is now (raises ValidationFailed/NotFound)."""
     now = now or timezone.now()
     if not isinstance(item, dict):
         raise ValidationFailed("Each item is an object with an offer.", field="items")
+    if "custom_offer" in item:
+        return _custom(buyer, item, now)
     if not _whole(item.get("offer")):
         raise ValidationFailed("Each item names an offer.", field="offer")
     try:
@@ -299,6 +343,7 @@ def line_for(*, buyer, item: dict, now: datetime | None = None) -> Line:
         raise NotFound("That offer is not available.", field="offer") from None
     if offer.seller_id == buyer.pk:
         raise ValidationFailed("You cannot order your own offer.", code="self_dealing")
+    _not_blocked(buyer, offer)
     line = Line(
         offer=offer, kind=offer.kind, description=offer.title, unit_price=0, quantity=1, amount=0
     )

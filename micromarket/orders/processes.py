@@ -112,6 +112,7 @@ def _common(
     placed: str,
     pay_notify: frozenset[str] = PARTIES,
     booking: bool = False,
+    custom_offers: bool = False,
 ) -> dict:
     late = (
         [
@@ -138,7 +139,10 @@ def _common(
                 PENDING_PAYMENT,
                 placed,
                 SYSTEM,
-                effects=(rules.mark_placed,),
+                effects=(
+                    rules.mark_placed,
+                    *((rules.custom_offer_accepted,) if custom_offers else ()),
+                ),
                 notify=pay_notify,
                 past="paid — the order is placed",
             ),
@@ -148,7 +152,10 @@ def _common(
                 PENDING_PAYMENT,
                 PAYMENT_FAILED,
                 SYSTEM,
-                effects=(rules.release_stock,),
+                effects=(
+                    rules.release_stock,
+                    *((rules.custom_offer_reopened,) if custom_offers else ()),
+                ),
                 notify=frozenset(),
                 past="payment did not complete",
             ),
@@ -276,6 +283,7 @@ SERVICE = Process(
             cancellable=("requirements", "in_progress", "delivered", "revision_requested"),
             disputable=("in_progress", "delivered", "revision_requested"),
             placed="requirements",
+            custom_offers=True,
         ),
         **dict(
             [

@@ -20,6 +20,7 @@ from micromarket.core.errors import ValidationFailed
 from micromarket.core.files import file_sniff
 from micromarket.ledger import selectors as ledger_selectors
 from micromarket.ledger.arithmetic import percent, share
+from micromarket.messaging import services as messaging_services
 from micromarket.payments import services as payments
 
 MAX_MESSAGE = 5000
@@ -252,6 +253,16 @@ def mark_placed(ctx: Ctx) -> None:
     order.service_fee = escrow.service_fee if escrow else 0  # what the buyer paid on top
     if order.kind == "physical":
         order.due_at = ctx.now + timedelta(days=order.delivery_days or 0)
+
+
+def custom_offer_accepted(ctx: Ctx) -> None:
+    """An order paid for a custom offer: the offer is accepted and its conversation told."""
+    messaging_services.custom_offer_settle(order_id=ctx.order.pk, paid=True, now=ctx.now)
+
+
+def custom_offer_reopened(ctx: Ctx) -> None:
+    """The payment for a custom offer failed: the offer is open to the buyer again."""
+    messaging_services.custom_offer_settle(order_id=ctx.order.pk, paid=False, now=ctx.now)
 
 
 def release_stock(ctx: Ctx) -> None:

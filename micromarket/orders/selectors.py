@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from micromarket.catalog import selectors as catalog_selectors
@@ -14,9 +14,32 @@ from micromarket.core.errors import DomainError, NotFound
 from micromarket.ledger import selectors as ledger_selectors
 from micromarket.orders import pricing, rules
 from micromarket.orders.models import CartItem, Checkout, DeliveryFile, Order
-from micromarket.orders.processes import PAYMENT_FAILED, PENDING_PAYMENT, process_for
-from micromarket.orders.services import order_role
+from micromarket.orders.processes import (
+    BUYER,
+    OPERATOR,
+    PAYMENT_FAILED,
+    PENDING_PAYMENT,
+    SELLER,
+    SYSTEM,
+    process_for,
+)
 from micromarket.payments import selectors as payment_selectors
+
+
+def order_role(order: Order, user) -> str:
+    """``buyer``, ``seller`` or ``operator`` for ``user`` on ``order``; NotFound for anyone
+    else, so an order's existence does not leak."""
+    if user is None:
+        return SYSTEM
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound("There is no such order.")
+    if user.pk == order.buyer_id:
+        return BUYER
+    if user.pk == order.seller_id:
+        return SELLER
+    if user.is_staff:
+        return OPERATOR
+    raise NotFound("There is no such order.")
 
 
 def order_for_user(*, order_id: int, user) -> Order:
@@ -64,6 +87,14 @@ def orders_for_seller(*, seller) -> QuerySet[Order]:
         .select_related("buyer", "offer")
         .order_by("-id")
     )
+
+
+def orders_exist_between(*, user_a_id: int, user_b_id: int) -> bool:
+    """Have the two ever had a placed (paid) order together, either way round?"""
+    return Order.objects.filter(
+        Q(buyer_id=user_a_id, seller_id=user_b_id) | Q(buyer_id=user_b_id, seller_id=user_a_id),
+        placed_at__isnull=False,
+    ).exists()
 
 
 def cart_for_buyer(*, buyer) -> QuerySet[CartItem]:

@@ -23,7 +23,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from micromarket.catalog import services as catalog_services
-from micromarket.core.emails import email_send_after_commit
 from micromarket.core.errors import (
     Conflict,
     DomainError,
@@ -31,17 +30,18 @@ from micromarket.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from micromarket.messaging import services as messaging_services
 from micromarket.orders import pricing, rules
 from micromarket.orders.models import CartItem, Checkout, Order, OrderEvent, OrderItem
 from micromarket.orders.processes import (
     BUYER,
     OPERATOR,
     PENDING_PAYMENT,
-    SELLER,
     SYSTEM,
     deadline_for,
     process_for,
 )
+from micromarket.orders.selectors import order_role
 from micromarket.payments import selectors as payment_selectors
 from micromarket.payments import services as payments
 from micromarket.payments.services import OrderCharge
@@ -55,22 +55,6 @@ CONFIRMATION_WINDOW = timedelta(minutes=30)  # to confirm a payment (3-D Secure)
 
 # ---------------------------------------------------------------------------------------------
 # Who is asking
-
-
-def order_role(order: Order, user) -> str:
-    """``buyer``, ``seller`` or ``operator`` for ``user`` on ``order``; NotFound for anyone
-    else, so an order's existence does not leak."""
-    if user is None:
-        return SYSTEM
-    if not getattr(user, "is_authenticated", False):
-        raise NotFound("There is no such order.")
-    if user.pk == order.buyer_id:
-        return BUYER
-    if user.pk == order.seller_id:
-        return SELLER
-    if user.is_staff:
-        return OPERATOR
-    raise NotFound("There is no such order.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,19 +75,22 @@ def _notify(order: Order, event: OrderEvent, transition, role: str) -> None:
         if party == role:
             continue
         user = order.buyer if party == BUYER else order.seller
-        if not user.email:
-            continue
-        email_send_after_commit(
-            to=user.email,
-            template="orders/email/transition",
+        state_label = process_for(order.kind).states[order.state]
+        path = reverse("orders:detail", args=[order.pk])
+        messaging_services.notification_send(
+            user=user,
+            category="orders",
+            title=f"Order {order.pk}: {transition.past}"[:200],
+            body=f"{order.title} — now {state_label.lower()}",
+            url=path,
+            email_template="orders/email/transition",
             context={
                 "order": order,
                 "event": event,
                 "transition": transition,
-                "recipient": user,
                 "recipient_role": party,
-                "state_label": process_for(order.kind).states[order.state],
-                "path": reverse("orders:detail", args=[order.pk]),
+                "state_label": state_label,
+                "path": path,
             },
         )
 
@@ -291,6 +278,13 @@ def _reserve(order: Order, group: pricing.Group) -> None:
             raise Conflict(
                 "Those dates are no longer available.", code="dates_taken", field="start"
             )
+    elif line.custom_offer is not None:
+        messaging_services.custom_offer_reserve(
+            custom_offer_id=line.custom_offer,
+            buyer_id=order.buyer_id,
+            order_id=order.pk,
+            now=order.created_at,
+        )
     elif order.kind == "physical":
         for item in sorted(group.lines, key=_stock_key):  # a fixed order: no deadlock
             catalog_services.stock_reserve(

@@ -6,6 +6,11 @@ app_name = "orders"
 
 urlpatterns = [
     path("offers/<int:offer_id>/order/", views.offer_order, name="offer_order"),
+    path(
+        "custom-offers/<int:custom_offer_id>/checkout/",
+        views.custom_offer_checkout,
+        name="custom_offer_checkout",
+    ),
     path("checkout/", views.checkout, name="checkout"),
     path("checkout/return/<str:key>/", views.checkout_return, name="checkout_return"),
     path("cart/", views.cart, name="cart"),

@@ -28,6 +28,8 @@ from micromarket.catalog import selectors as catalog_selectors
 from micromarket.core.errors import DomainError, NotFound
 from micromarket.core.forms import form_add_domain_error
 from micromarket.ledger import selectors as ledger_selectors
+from micromarket.messaging import selectors as messaging_selectors
+from micromarket.messaging import services as messaging_services
 from micromarket.orders import rules, selectors, services
 from micromarket.orders.forms import (
     CheckoutForm,
@@ -202,7 +204,7 @@ def _item_from_token(token: str) -> dict | None:
         item = signing.loads(token, salt=ITEM_SALT)
     except signing.BadSignature:
         return None
-    return item if isinstance(item, dict) and "offer" in item else None
+    return item if isinstance(item, dict) and ("offer" in item or "custom_offer" in item) else None
 
 
 @login_required
@@ -230,6 +232,14 @@ def offer_order(request, offer_id: int):
     if to_cart:
         messages.success(request, f"“{offer.title}” is in your cart.")
         return redirect("orders:cart")
+    return redirect(f"{reverse('orders:checkout')}?{urlencode({'item': item_token(item)})}")
+
+
+@login_required
+def custom_offer_checkout(request, custom_offer_id: int):
+    """“Accept & pay” on a custom offer card: the usual checkout page, for the offer's terms
+    (the page itself says so if the offer is no longer open)."""
+    item = {"custom_offer": custom_offer_id}
     return redirect(f"{reverse('orders:checkout')}?{urlencode({'item': item_token(item)})}")
 
 
@@ -268,12 +278,16 @@ def _checkout_source(request) -> _Source | None:
     item = _item_from_token(params.get("item") or "")
     if item is None:
         return None
+    if "custom_offer" in item:  # accepted from a conversation
+        back_url, back_label = reverse("messaging:inbox"), "Back to your messages"
+    else:
+        back_url, back_label = reverse("catalog:offer", args=[item["offer"]]), "Back to the offer"
     return _Source(
         items=[item],
         cart_ids=None,
         query=urlencode({"item": params["item"]}),
-        back_url=reverse("catalog:offer", args=[item["offer"]]),
-        back_label="Back to the offer",
+        back_url=back_url,
+        back_label=back_label,
     )
 
 
@@ -514,7 +528,7 @@ def _order_context(request, order, failed=None) -> dict:
     with its errors."""
     user = request.user
     now = timezone.now()
-    role = services.order_role(order, user)
+    role = selectors.order_role(order, user)
     process = process_for(order.kind)
     _decorate(order)
 
@@ -620,7 +634,38 @@ def _order_context(request, order, failed=None) -> dict:
 @login_required
 def order_detail(request, order_id: int):
     order = _order_or_404(request, order_id)
-    return render(request, "orders/order_detail.html", _order_context(request, order))
+    context = _order_context(request, order)
+    # The order's own conversation: the buyer and the seller write in it (opening the page
+    # reads it); operators read it, e.g. to decide a dispute.
+    party = request.user.pk in (order.buyer_id, order.seller_id)
+    thread = messaging_selectors.order_thread(order_id=order.pk)
+    page = new_divider = None
+    if thread is not None:
+        page = messaging_selectors.messages_page(conversation=thread, limit=30 if party else 100)
+        if party:
+            last_read = messaging_selectors.participant_for(
+                conversation=thread, user=request.user
+            ).last_read_id
+            new_divider = next(
+                (
+                    m.pk
+                    for m in page.messages
+                    if m.pk > last_read and m.sender_id != request.user.pk
+                ),
+                None,
+            )
+            messaging_services.conversation_mark_read(conversation_id=thread.pk, user=request.user)
+    context["chat"] = {
+        "conversation": thread,
+        "page": page,
+        "new_divider": new_divider,
+        "read_only": not party,
+        "can_write": party
+        and not messaging_selectors.users_blocked(order.buyer_id, order.seller_id),
+        "send_url": reverse("messaging:order_send", args=[order.pk]),
+        "now": timezone.now(),
+    }
+    return render(request, "orders/order_detail.html", context)
 
 
 @login_required

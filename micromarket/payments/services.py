@@ -1119,15 +1119,18 @@ def reconciliation_run(*, day: date, provider_name: str | None = None) -> Reconc
 
 
 def _email_operators_about(run: ReconciliationRun) -> None:
-    from django.contrib.auth import get_user_model
+    from micromarket.messaging import services as messaging_services
 
-    from micromarket.core.emails import email_send_after_commit
-
-    operators = get_user_model().objects.filter(is_staff=True, is_active=True)
-    for email in operators.values_list("email", flat=True):
-        email_send_after_commit(
-            to=email, template="payments/email/reconciliation", context={"run": run}
-        )
+    day = run.day.isoformat()
+    problems = f", {len(run.ledger_problems)} ledger problems" if run.ledger_problems else ""
+    messaging_services.notify_operators(
+        category="operations",
+        title=f"Reconciliation of {day}: {run.differences} differences{problems}",
+        body=f"The {run.provider} provider's records and ours differ; see the run's details.",
+        url=f"/ops/finance/reconciliation/{run.pk}/",
+        email_template="payments/email/reconciliation",
+        context={"run": run},
+    )
 
 
 # ---------------------------------------------------------------------------------------------

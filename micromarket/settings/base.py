@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "micromarket.ledger",
     "micromarket.payments",
     "micromarket.orders",
+    "micromarket.messaging",
 ]
 
 MIDDLEWARE = [
@@ -104,6 +105,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "micromarket.core.context_processors.site",
                 "micromarket.accounts.context_processors.navigation",
+                "micromarket.messaging.context_processors.navigation",
             ],
         },
     },
@@ -204,6 +206,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Background work ------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Messaging: how many people someone may write to for the first time in 24 hours.
+MESSAGING_NEW_CONTACTS_PER_DAY = env.int("MESSAGING_NEW_CONTACTS_PER_DAY", default=20)
 # How often the worker's sweeper wakes up to look for periodic jobs that are due.
 SWEEPER_TICK_SECONDS = env.float("SWEEPER_TICK_SECONDS", default=5.0)
 
