@@ -3,8 +3,8 @@
 - Chloé asks María about a logo for her bakery; María answers and sends a custom offer, which
   Chloé accepts and pays for (sandbox card 4242…): a service-gig order from a conversation.
 - Alex asks María for a pet portrait of two dogs; María's custom offer waits for him.
-- Ravi asks Sam about assembling a wardrobe and leaves his phone number before any order: both
-  see the off-platform warning and the message waits in the operators' queue (/ops/messages/).
+- Ravi asks Kwame about a web scraper and leaves his phone number before any order: both see
+  the off-platform warning and the message waits in the operators' queue (/ops/messages/).
 Each ends with something unread, so the inbox badges show.
 """
 
@@ -120,28 +120,30 @@ def _portrait_conversation(now) -> bool:
     return True
 
 
-def _wardrobe_conversation(now) -> bool:
-    ravi, sam = _user("ravi"), _user("sam")
-    if not (ravi and sam):
+def _scraper_conversation(now) -> bool:
+    ravi, kwame = _user("ravi"), _user("kwame")
+    gig = kwame and _gig(kwame, "I will write a Python web scraper")
+    if not (ravi and gig):
         return False
     first = services.conversation_start(
         sender=ravi,
-        recipient_id=sam.pk,
-        body="Hi Sam, do you assemble PAX wardrobes? Easier to sort out by phone — "
-        "call me on 07700 900123.",
+        recipient_id=kwame.pk,
+        offer_id=gig.pk,
+        body="Hi Kwame, I need prices from three supplier sites every morning. Easier to "
+        "sort out by phone — call me on 07700 900123.",
         now=now - timedelta(hours=3),
     )
     services.message_send(
         conversation_id=first.conversation_id,
-        sender=sam,
-        body="Hi Ravi, yes I do! Let's keep it here so the booking and payment are protected. "
-        "How many doors does it have?",
+        sender=kwame,
+        body="Hi Ravi, happy to help! Let's keep it here so the order and payment are "
+        "protected. Which sites, and do they need a login?",
         now=now - timedelta(hours=1),
     )
     return True
 
 
-SCENARIOS = (_logo_conversation, _portrait_conversation, _wardrobe_conversation)
+SCENARIOS = (_logo_conversation, _portrait_conversation, _scraper_conversation)
 
 
 def build(*, stdout, create: bool = True) -> list[str]:
@@ -162,5 +164,5 @@ def build(*, stdout, create: bool = True) -> list[str]:
         return []
     return [
         "Messages: conversations with a custom offer accepted (chloe@ ↔ maria@), one waiting "
-        "(alex@) and one flagged for operators (ravi@ ↔ sam@) — see /inbox/ and /ops/messages/"
+        "(alex@) and one flagged for operators (ravi@ ↔ kwame@) — see /inbox/ and /ops/messages/"
     ]

@@ -94,7 +94,9 @@ def test_a_conversation_and_a_custom_offer_that_becomes_an_order(
         # The order page of a service gig, with the custom title.
         expect(page.get_by_text("Payment received — your order is placed.")).to_be_visible()
         assert re.search(r"/orders/\d+/$", page.url), page.url
-        expect(page.get_by_text("Custom offer: Croissant logo for Leeds")).to_be_visible()
+        expect(
+            page.get_by_role("heading", name="Custom offer: Croissant logo for Leeds")
+        ).to_be_visible()
         expect(page.get_by_text("Service gig").first).to_be_visible()
 
         # Back in the conversation, the card says it was accepted.
