@@ -6,8 +6,8 @@ one service or selector, serialise.
 - Messages page by cursor: ``GET /conversations/{id}/messages`` answers the newest page with a
   ``next_cursor`` (pass it as ``before`` for older ones) and ``newest_id`` (pass it as ``after``
   to poll for new ones).
-- ``POST /custom-offers/{id}/accept`` pays through orders' checkout and honours the
-  ``Idempotency-Key`` header (``micromarket.core.idempotency``), as ``POST /orders`` does.
+- ``POST /custom-offers/{id}/accept`` is a checkout, so it lives in ``orders.api`` beside
+  ``POST /orders`` and answers the same checkout shape.
 """
 
 import json
@@ -23,8 +23,6 @@ from ninja.pagination import paginate
 from pydantic import ValidationError as PydanticValidationError
 
 from micromarket.core.api import PROBLEM_RESPONSES, LimitOffsetPage, Problem
-from micromarket.core.errors import DomainError
-from micromarket.core.idempotency import idempotent
 from micromarket.messaging import contact_details, selectors, services
 from micromarket.messaging.schemas import (
     BlockIn,
@@ -33,8 +31,6 @@ from micromarket.messaging.schemas import (
     ConversationsQuery,
     ConversationStarted,
     ConversationStartIn,
-    CustomOfferAcceptIn,
-    CustomOfferCheckoutOut,
     CustomOfferDeclineIn,
     CustomOfferIn,
     CustomOfferOut,
@@ -43,19 +39,11 @@ from micromarket.messaging.schemas import (
     MessagePage,
     MessagesQuery,
 )
-from micromarket.orders import selectors as order_selectors
 
 router = Router(tags=["conversations"])
 
 PROBLEMS = {**PROBLEM_RESPONSES, 429: Problem}
 EXCERPT = 140
-
-
-class PaymentDeclined(DomainError):
-    """The card was declined: nothing was placed and the custom offer is open again (402)."""
-
-    status = 402
-    code = "payment_declined"
 
 
 # --- serialisation ----------------------------------------------------------------------------
@@ -204,48 +192,6 @@ def _message_response(request: HttpRequest, message) -> dict:
     )
     page = selectors.messages_page(conversation=conversation, after=message.pk - 1, limit=1)
     return _message(request, page.messages[0])
-
-
-def _return_url(request: HttpRequest, service_key: str) -> str:
-    """The checkout's return page (it asks the provider and places the order), for a buyer who
-    finishes a payment step in the browser; the order list when the key cannot be a path."""
-    if "/" in service_key:
-        return request.build_absolute_uri(reverse("orders:list"))
-    return request.build_absolute_uri(reverse("orders:checkout_return", args=[service_key]))
-
-
-def _checkout(request: HttpRequest, checkout, custom_offer_id: int) -> dict:
-    payment = checkout.payment
-    return {
-        "id": checkout.pk,
-        "status": checkout.status,
-        "currency": checkout.currency,
-        "failure_message": checkout.failure_message,
-        "created_at": checkout.created_at,
-        "payment": (
-            None
-            if payment is None
-            else {
-                "id": payment.pk,
-                "status": payment.status,
-                "total": payment.total,
-                "action_url": payment.action_url,
-            }
-        ),
-        "orders": [
-            {
-                "id": order.pk,
-                "kind": order.kind,
-                "state": order.state,
-                "title": order.title,
-                "currency": order.currency,
-                "subtotal": order.subtotal,
-                "url": request.build_absolute_uri(reverse("api:order_get", args=[order.pk])),
-            }
-            for order in order_selectors.checkout_orders(checkout=checkout)
-        ],
-        "custom_offer": _custom_offer_response(request, custom_offer_id),
-    }
 
 
 def _message_input(request: HttpRequest) -> tuple[str, list]:
@@ -508,50 +454,6 @@ def custom_offer_create(request: HttpRequest, conversation_id: int, payload: Cus
 )
 def custom_offer_get(request: HttpRequest, custom_offer_id: int):
     return _custom_offer_response(request, custom_offer_id)
-
-
-@router.post(
-    "/custom-offers/{custom_offer_id}/accept",
-    response={201: CustomOfferCheckoutOut, 402: Problem, **PROBLEMS},
-    summary="Accept a custom offer and pay (the buyer; send an Idempotency-Key header)",
-    description=(
-        "Places a service-gig order on the offer's terms and charges one payment held in "
-        "escrow, as `POST /orders` does.\n\n"
-        "- **201** `status: paid` — the order is placed; the offer is `accepted`.\n"
-        "- **201** `status: pending` — the payment needs the buyer: send them to "
-        "`payment.action_url`; when they are back, `POST /checkouts/{id}/sync`. The offer is "
-        "`reserved` meanwhile.\n"
-        "- **402** `payment_declined` — nothing is placed; the offer is open again. Retry "
-        "with a new Idempotency-Key.\n"
-        "- **403** `wrong_party` — only the buyer accepts.\n"
-        "- **404** not your offer.\n"
-        "- **409** `offer_closed` (expired, withdrawn, declined, accepted or being paid), "
-        "`blocked`.\n\n"
-        "The same Idempotency-Key with the same body answers the first response again."
-    ),
-)
-def custom_offer_accept(request: HttpRequest, custom_offer_id: int, payload: CustomOfferAcceptIn):
-    selectors.custom_offer_for_user(custom_offer_id=custom_offer_id, user=request.auth)  # 404
-
-    def run(key: str):
-        checkout = services.custom_offer_accept(
-            custom_offer_id=custom_offer_id,
-            buyer=request.auth,
-            payment_method=payload.payment_method,
-            idempotency_key=key,
-            return_url=payload.return_url or _return_url(request, key),
-            credit=payload.credit,
-        )
-        if checkout.status == "failed":
-            raise PaymentDeclined(
-                checkout.failure_message or "The payment failed.", field="payment_method"
-            )
-        body = _checkout(request, checkout, custom_offer_id)
-        # JSON-safe: the idempotency record stores it for replays.
-        return 201, CustomOfferCheckoutOut.model_validate(body).model_dump(mode="json")
-
-    status, body = idempotent(request, params=payload.model_dump(mode="json"), run=run)
-    return Status(status, body)
 
 
 @router.post(

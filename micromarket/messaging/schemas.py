@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import field_validator
 
 MAX_BODY = 5000  # as messaging.models.MAX_BODY
 PAGE_SIZE = 30  # as messaging.selectors.PAGE_SIZE
@@ -57,29 +56,6 @@ class CustomOfferIn(Schema):
     delivery_days: int = Field(description="1–365.")
     revisions: int = Field(0, description="0–99.")
     valid_days: int = Field(7, description="How long the buyer has to accept: 1–30 days.")
-
-
-class CustomOfferAcceptIn(Schema):
-    payment_method: str = Field(
-        min_length=1,
-        max_length=200,
-        description="Sandbox test cards: 4242424242424242 succeeds, 4000000000000002 is "
-        "declined, 4000002760003184 needs the buyer's confirmation (payment.action_url).",
-    )
-    credit: int = Field(0, ge=0, description="Minor units of your buyer credit to use first.")
-    return_url: str | None = Field(
-        None,
-        max_length=500,
-        description="Where the payment provider sends the buyer back after an extra step "
-        "(default: this site's checkout return page, which places the order).",
-    )
-
-    @field_validator("return_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("Enter an http(s) URL.")
-        return value
 
 
 class CustomOfferDeclineIn(Schema):
@@ -203,17 +179,6 @@ class PaymentOut(Schema):
     status: str
     total: int = Field(description="What the buyer pays, service fee included.")
     action_url: str = Field(description="When status is requires_action: send the buyer here.")
-
-
-class CustomOfferCheckoutOut(Schema):
-    id: int = Field(description="The checkout (GET /checkouts/{id}, POST /checkouts/{id}/sync).")
-    status: Literal["pending", "paid", "failed"]
-    currency: str
-    failure_message: str
-    created_at: datetime
-    payment: PaymentOut | None
-    orders: list[OrderRefOut]
-    custom_offer: CustomOfferOut
 
 
 class BlockOut(Schema):

@@ -19,6 +19,7 @@ from ninja.pagination import paginate
 from micromarket.core.api import PROBLEM_RESPONSES, LimitOffsetPage, Problem
 from micromarket.core.errors import DomainError, ValidationFailed
 from micromarket.core.idempotency import idempotent
+from micromarket.messaging import services as messaging_services
 from micromarket.orders import rules, selectors, services
 from micromarket.orders.processes import PROCESSES, process_for
 from micromarket.orders.schemas import (
@@ -29,6 +30,7 @@ from micromarket.orders.schemas import (
     OrderOut,
     OrdersQuery,
     OrderSummary,
+    PaymentIn,
     TransitionIn,
 )
 
@@ -265,6 +267,48 @@ def order_create(request: HttpRequest, payload: CheckoutIn):
             country=payload.country,
             note=payload.note,
             cart_item_ids=cart_ids,
+        )
+        if checkout.status == "failed":
+            raise PaymentDeclined(
+                checkout.failure_message or "The payment failed.", field="payment_method"
+            )
+        # JSON-safe: the idempotency record stores it for replays.
+        return 201, CheckoutOut.model_validate(_checkout(request, checkout)).model_dump(mode="json")
+
+    status, body = idempotent(request, params=payload.model_dump(mode="json"), run=run)
+    return Status(status, body)
+
+
+@router.post(
+    "/custom-offers/{custom_offer_id}/accept",
+    response={201: CheckoutOut, 402: Problem, **PROBLEM_RESPONSES},
+    summary="Accept a custom offer and pay (the buyer; send an Idempotency-Key header)",
+    description=(
+        "Places a service-gig order on the custom offer's terms (see "
+        "`GET /custom-offers/{id}`) and charges one payment held in escrow, as `POST /orders` "
+        "does.\n\n"
+        "- **201** `status: paid` — the order is placed; the offer is `accepted`.\n"
+        "- **201** `status: pending` — the payment needs the buyer: send them to "
+        "`payment.action_url`; when they are back, `POST /checkouts/{id}/sync`. The offer is "
+        "`reserved` meanwhile.\n"
+        "- **402** `payment_declined` — nothing is placed; the offer is open again. Retry "
+        "with a new Idempotency-Key.\n"
+        "- **403** `wrong_party` — only the buyer accepts.\n"
+        "- **404** not your offer.\n"
+        "- **409** `offer_closed` (expired, withdrawn, declined, accepted or being paid), "
+        "`blocked`.\n\n"
+        "The same Idempotency-Key with the same body answers the first response again."
+    ),
+)
+def custom_offer_accept(request: HttpRequest, custom_offer_id: int, payload: PaymentIn):
+    def run(key: str):
+        checkout = messaging_services.custom_offer_accept(
+            custom_offer_id=custom_offer_id,
+            buyer=request.auth,
+            payment_method=payload.payment_method,
+            idempotency_key=key,
+            return_url=payload.return_url or _return_url(request, key),
+            credit=payload.credit,
         )
         if checkout.status == "failed":
             raise PaymentDeclined(

@@ -54,11 +54,9 @@ class ItemIn(Schema):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class CheckoutIn(Schema):
-    items: list[ItemIn] = Field(
-        default_factory=list, max_length=50, description="What to order (or set from_cart)."
-    )
-    from_cart: bool = Field(False, description="Order everything in your cart instead of items.")
+class PaymentIn(Schema):
+    """How the buyer pays: a card (or payment method) and optionally their credit first."""
+
     payment_method: str = Field(
         min_length=1,
         max_length=200,
@@ -66,9 +64,6 @@ class CheckoutIn(Schema):
         "declined, 4000002760003184 needs the buyer's confirmation (payment.action_url).",
     )
     credit: int = Field(0, ge=0, description="Minor units of your buyer credit to use first.")
-    address: str = Field("", max_length=500, description="Shipping address (physical products).")
-    country: str = Field("", max_length=2, description="Shipping country, ISO 3166 alpha-2.")
-    note: str = Field("", max_length=MAX_TEXT, description="A note to the seller(s).")
     return_url: str | None = Field(
         None,
         max_length=500,
@@ -82,6 +77,16 @@ class CheckoutIn(Schema):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("Enter an http(s) URL.")
         return value
+
+
+class CheckoutIn(PaymentIn):
+    items: list[ItemIn] = Field(
+        default_factory=list, max_length=50, description="What to order (or set from_cart)."
+    )
+    from_cart: bool = Field(False, description="Order everything in your cart instead of items.")
+    address: str = Field("", max_length=500, description="Shipping address (physical products).")
+    country: str = Field("", max_length=2, description="Shipping country, ISO 3166 alpha-2.")
+    note: str = Field("", max_length=MAX_TEXT, description="A note to the seller(s).")
 
     @model_validator(mode="after")
     def _items_or_cart(self):
