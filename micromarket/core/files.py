@@ -66,6 +66,10 @@ def _zip_kind(upload) -> tuple[str, str] | None:
                 declared = archive.read("mimetype").decode("ascii", "replace").strip()
                 if declared in ZIP_TYPES:
                     return declared, ZIP_TYPES[declared]
+            for name in names:  # every member first: an Office file may not smuggle a program
+                with archive.open(name) as member:
+                    if member.read(4).startswith(_EXECUTABLE_MAGIC):
+                        return None
             for name in names:
                 if name.startswith("word/"):
                     key = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -78,9 +82,6 @@ def _zip_kind(upload) -> tuple[str, str] | None:
                         "application/vnd.openxmlformats-officedocument.presentationml.presentation"
                     )
                     return key, ZIP_TYPES[key]
-                with archive.open(name) as member:
-                    if member.read(4).startswith(_EXECUTABLE_MAGIC):
-                        return None
             return "application/zip", "ZIP archive"
     except (zipfile.BadZipFile, OSError, ValueError):
         return None
@@ -90,6 +91,13 @@ def _zip_kind(upload) -> tuple[str, str] | None:
 
 def file_sniff(upload, *, field: str, max_bytes: int) -> SniffedFile:
     """Identify ``upload`` by its bytes or raise ValidationFailed on ``field``."""
+    declared = getattr(upload, "size", None)
+    if declared is not None and declared > max_bytes:  # refuse before reading it into memory
+        raise ValidationFailed(
+            f"That file is {declared / 1048576:.1f} MB; the limit is {max_bytes // 1048576} MB.",
+            field=field,
+            code="file_too_large",
+        )
     data = _read_all(upload)
     size = len(data)
     if size == 0:

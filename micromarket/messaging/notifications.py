@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -115,7 +116,8 @@ EMAIL_BACKOFF = (
 # A claimed row ("sending") that is still claimed this long after is taken to be lost (the
 # process died mid-send) and goes back to pending.
 SENDING_LEASE = timedelta(minutes=15)
-DIGEST_EVERY = timedelta(hours=24)
+DIGEST_HOUR = 8  # daily digests go out at 08:00 in each person's own time zone
+DIGEST_MIN_GAP = timedelta(hours=12)  # never two digests closer than this (clock changes, retries)
 MAX_EMAIL_ITEMS = 50  # one email lists at most this many; the rest follow in the next one
 UNSUBSCRIBE_SALT = "messaging.unsubscribe"
 
@@ -185,7 +187,9 @@ def preferences_update(*, user, modes: dict[str, str], now: datetime | None = No
             if mode == OFF:
                 pending.update(email_state=Notification.Email.NONE, email_due_at=None)
             elif mode == DIGEST:
-                pending.filter(email_digest=False).update(email_digest=True)
+                pending.filter(email_digest=False).update(
+                    email_digest=True, email_due_at=digest_due_at(user, now)
+                )
             elif pending.filter(email_digest=True).update(email_digest=False, email_due_at=now):
                 to_deliver = True
     if to_deliver:
@@ -318,7 +322,7 @@ def notification_send(
                 fields.update(
                     email_state=Notification.Email.PENDING,
                     email_digest=mode == DIGEST,
-                    email_due_at=now if mode == DIGEST else now + cat.window,
+                    email_due_at=digest_due_at(user, now) if mode == DIGEST else now + cat.window,
                     email_attempts=0,
                 )
                 for name in ("email_state", "email_digest", "email_due_at", "email_attempts"):
@@ -496,10 +500,25 @@ def notification_emails_deliver(*, user_id: int, now: datetime | None = None) ->
     return _deliver(user_id, rows, now=now, daily=False)
 
 
+def digest_due_at(user, now: datetime) -> datetime:
+    """The next ``DIGEST_HOUR`` o'clock in the user's time zone after ``now``."""
+    try:
+        zone = ZoneInfo(getattr(user, "timezone", "") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = now.astimezone(zone)
+    due = local.replace(hour=DIGEST_HOUR, minute=0, second=0, microsecond=0)
+    if due <= local:
+        due = (local + timedelta(days=1)).replace(
+            hour=DIGEST_HOUR, minute=0, second=0, microsecond=0
+        )
+    return due.astimezone(UTC)
+
+
 def notification_digest_send(*, user_id: int, now: datetime | None = None) -> int:
     """Send the user's daily digest if one is due and something waits for it (1 if sent)."""
     now = now or timezone.now()
-    if DigestState.objects.filter(user_id=user_id, last_sent_at__gt=now - DIGEST_EVERY).exists():
+    if DigestState.objects.filter(user_id=user_id, last_sent_at__gt=now - DIGEST_MIN_GAP).exists():
         return 0
     _skip_read(user_id)
     rows = _claim(
@@ -605,7 +624,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
     """For the periodic job: daily digests of users whose last one is 24 hours old (or never)."""
     now = now or timezone.now()
     recent = DigestState.objects.filter(
-        user_id=OuterRef("user_id"), last_sent_at__gt=now - DIGEST_EVERY
+        user_id=OuterRef("user_id"), last_sent_at__gt=now - DIGEST_MIN_GAP
     )
     user_ids = (
         Notification.objects.filter(

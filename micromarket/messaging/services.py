@@ -53,6 +53,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 OFFER_VALIDITY_DAYS = (1, 30)  # a custom offer expires after 1–30 days (default 7)
 MAX_OFFER_PRICE = 10_000_000  # 100,000.00 in a two-decimal currency
 PREVIEW_CHARS = 140
+TEXT_NAMES = (".txt", ".csv", ".md", ".log", ".json")  # text files keep these names
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,18 @@ def _check_new_contacts_limit(sender, now: datetime) -> None:
         )
 
 
+def _check_reachable(sender, recipient) -> None:
+    """Anyone may write to a seller; a buyer is written to first only by someone they
+    have had an order with (their id alone is not an invitation)."""
+    from micromarket.accounts import selectors as account_selectors
+
+    if account_selectors.shop_for_user(user=recipient) is not None:
+        return
+    if order_selectors.orders_exist_between(user_a_id=sender.pk, user_b_id=recipient.pk):
+        return
+    raise NotFound("There is no such person.", field="recipient")
+
+
 def conversation_start(
     *,
     sender,
@@ -143,6 +156,7 @@ def conversation_start(
             user_low_id=low, user_high_id=high, order__isnull=True
         ).first()
         if conversation is None:
+            _check_reachable(sender, recipient)
             if selectors.users_blocked(sender.pk, recipient.pk):
                 raise PermissionDenied(_blocked_message(sender.pk, recipient.pk), code="blocked")
             _check_new_contacts_limit(sender, now)
@@ -171,7 +185,8 @@ def conversation_for_order(*, order_id: int, user) -> Conversation:
     """The order's own thread, created the first time it is needed. Only the buyer and the
     seller take part; anyone else gets NotFound (operators read it from the order page)."""
     order = order_selectors.order_for_user(order_id=order_id, user=user)
-    if user.pk not in (order.buyer_id, order.seller_id):
+    if user.pk not in (order.buyer_id, order.seller_id) or order.placed_at is None:
+        # An unpaid order is no channel: its thread would skip the warnings and the limit.
         raise NotFound("There is no such conversation.")
     existing = Conversation.objects.filter(order_id=order.pk).first()
     if existing is not None:
@@ -246,6 +261,8 @@ def _attachments_prepare(files) -> list[dict]:
             )
         else:
             raw.seek(0)
+            if sniffed.content_type == "text/plain" and not name.lower().endswith(TEXT_NAMES):
+                name = _file_name(name + ".txt")  # “run.bat”, “page.html” download as text
             prepared.append(
                 {
                     "content": raw,

@@ -19,7 +19,7 @@ from PIL import Image
 
 from micromarket.accounts import services as accounts_services
 from micromarket.accounts.tests.factories import UserFactory
-from micromarket.catalog.tests.factories import make_offer
+from micromarket.catalog.tests.factories import make_offer, seller
 from micromarket.messaging.models import (
     Attachment,
     Conversation,
@@ -418,7 +418,7 @@ def test_a_bearer_token_reads_and_writes(buyer, thread):
 def test_new_contacts_are_limited_per_day_but_existing_ones_are_not(buyer, settings):
     settings.MESSAGING_NEW_CONTACTS_PER_DAY = 2
     client = as_user(buyer)
-    first, second, third = UserFactory(), UserFactory(), UserFactory()
+    first, second, third = seller(), seller(), seller()
     for person in (first, second):
         response = post(client, "/conversations", {"recipient_id": person.pk, "body": "hello"})
         assert response.status_code == 201

@@ -337,7 +337,10 @@ def test_the_daily_digest_collects_everything_once_a_day(
             )
         assert mailoutbox == []  # nothing right away
 
-        traveller.shift(timedelta(minutes=1))
+        traveller.shift(timedelta(hours=22, minutes=59))  # 07:59 the next day (Bob's zone: UTC)
+        run_jobs()
+        assert mailoutbox == []
+        traveller.shift(timedelta(minutes=1))  # 08:00: the digest hour
         run_jobs()
         assert len(mailoutbox) == 1
         digest = mailoutbox[0]
@@ -356,7 +359,7 @@ def test_the_daily_digest_collects_everything_once_a_day(
             order_paid(bob, number=14)
         traveller.shift(timedelta(hours=21, minutes=59))
         run_jobs()
-        assert len(mailoutbox) == 1  # not again within 24 hours
+        assert len(mailoutbox) == 1  # not again before the next day's digest hour
 
         traveller.shift(timedelta(minutes=1))
         run_jobs()
@@ -431,3 +434,13 @@ def test_operators_are_notified_and_nobody_else(mailoutbox, django_capture_on_co
     assert sorted(m.to[0] for m in mailoutbox) == sorted([first.email, second.email])
     assert "2 payments differ" in mailoutbox[0].body
     assert notifications.notifications_unread_count(user=bob) == 0
+
+
+@pytest.mark.django_db
+def test_the_digest_hour_is_eight_in_the_persons_own_time_zone():
+    tokyo = UserFactory()
+    tokyo.timezone = "Asia/Tokyo"
+    evening = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)  # 21:00 in Tokyo
+    assert notifications.digest_due_at(tokyo, evening) == datetime(2025, 3, 3, 23, 0, tzinfo=UTC)
+    early = datetime(2025, 3, 3, 22, 30, tzinfo=UTC)  # 07:30 the next morning in Tokyo
+    assert notifications.digest_due_at(tokyo, early) == datetime(2025, 3, 3, 23, 0, tzinfo=UTC)

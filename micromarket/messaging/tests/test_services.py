@@ -6,6 +6,7 @@ a message makes."""
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -134,7 +135,7 @@ def test_new_contacts_are_limited_per_day_but_existing_conversations_are_not(
     settings, clock, buyer
 ):
     settings.MESSAGING_NEW_CONTACTS_PER_DAY = 3
-    people = [UserFactory() for _ in range(4)]
+    people = [catalog_factories.seller() for _ in range(4)]
     first = start(buyer, people[0])
     for person in people[1:3]:
         start(buyer, person)
@@ -150,6 +151,7 @@ def test_new_contacts_are_limited_per_day_but_existing_conversations_are_not(
     start(buyer, people[0], "Following up on my question")
     send(first.conversation, buyer, "And one more thing")
     newcomer = UserFactory()
+    ShopFactory(owner=buyer)  # the buyer opens a shop: now anyone may write to them first
     start(newcomer, buyer, "Hi, I saw your profile")  # someone else started it
     start(buyer, newcomer, "Hi back!")
     assert Conversation.objects.filter(started_by=buyer).count() == 3
@@ -634,7 +636,7 @@ def test_seller_response_stats(buyer, seller):
     inquiry(None)  # never answered, days old
     inquiry(None, at=now - timedelta(hours=2))  # the seller still has time: not counted yet
     # A conversation the seller started is not an inquiry, however it went.
-    fan = UserFactory()
+    fan = catalog_factories.seller()
     mine = start(seller, fan, "Loved your review!", now=T0).conversation
     send(mine, fan, "Thanks", now=T0 + timedelta(hours=1))
 
@@ -714,3 +716,42 @@ def test_order_emails_still_arrive_through_notifications(
         (notification,) = Notification.objects.filter(user=user, category="orders")
         assert notification.url == f"/orders/{order.pk}/"
         assert notification.email_state == "sent"
+
+
+def test_only_sellers_or_past_trading_partners_can_be_written_to_first(buyer, gig):
+    """An id alone is no invitation: a plain buyer hears first only from someone they traded
+    with; anyone may write to a seller."""
+    stranger = UserFactory()
+    with pytest.raises(NotFound):
+        start(stranger, buyer, "Hello?")
+    assert not Conversation.objects.filter(started_by=stranger).exists()
+    assert start(buyer, gig.seller, "Hi").conversation.started_by == buyer
+
+    order_gig(buyer, gig)
+    other_buyer = UserFactory()
+    with pytest.raises(NotFound):
+        start(gig.seller, other_buyer, "Want a logo?")
+
+
+def test_an_unpaid_order_has_no_thread_so_it_cannot_bypass_the_warnings(buyer, gig):
+    failed = order_gig(buyer, gig, card=CARD_DECLINED).orders.get()
+    with pytest.raises(NotFound):
+        services.conversation_for_order(order_id=failed.pk, user=buyer)
+    assert not Conversation.objects.filter(order=failed).exists()
+
+
+def test_a_script_is_stored_as_text_and_an_office_file_hiding_a_program_is_refused(
+    conversation, buyer
+):
+    script = SimpleUploadedFile("invoice.pdf.bat", b"@echo off\r\nformat c:\r\n")
+    message = send(conversation, buyer, "", files=[script])
+    assert message.attachments.get().name == "invoice.pdf.bat.txt"
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr("setup.exe", b"MZ\x90\x00" + b"\x00" * 60)
+    smuggled = SimpleUploadedFile("report.docx", archive.getvalue())
+    with pytest.raises(ValidationFailed) as exc:
+        send(conversation, buyer, "report", files=[smuggled])
+    assert exc.value.code == "file_type_not_allowed"

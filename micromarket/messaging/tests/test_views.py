@@ -11,7 +11,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from micromarket.accounts.tests.factories import UserFactory
+from micromarket.catalog.tests.factories import seller as make_seller
 from micromarket.messaging import selectors
 from micromarket.messaging.models import Attachment, CustomOffer, Message
 from micromarket.messaging.tests import factories
@@ -152,7 +152,7 @@ def test_writing_to_too_many_new_people_is_refused_with_a_clear_message(
     client, settings, conversation, buyer
 ):
     settings.MESSAGING_NEW_CONTACTS_PER_DAY = 1  # the fixture's conversation was the first
-    other_seller = UserFactory(display_name="Other Seller")
+    other_seller = make_seller(display_name="Other Seller")
     login(client, buyer)
     response = client.post("/inbox/new/", {"to": other_seller.pk, "body": "Hello there"})
     assert response.status_code == 429
@@ -423,7 +423,7 @@ def test_the_inbox_lists_the_other_person_the_subject_an_excerpt_and_unread(
 def test_the_inbox_is_paginated_by_30(client, buyer, settings):
     settings.MESSAGING_NEW_CONTACTS_PER_DAY = 100
     for n in range(31):
-        factories.start(buyer, UserFactory(display_name=f"Person {n:02d}"), "Hi")
+        factories.start(buyer, make_seller(display_name=f"Person {n:02d}"), "Hi")
     login(client, buyer)
     first = text(client.get("/inbox/"))
     assert "Page 1 of 2" in first
