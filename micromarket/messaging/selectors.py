@@ -162,6 +162,17 @@ def attachment_for_user(*, attachment_id, user) -> Attachment:
     return attachment
 
 
+def can_write_first(*, sender, recipient) -> bool:
+    """Anyone may write to a seller; a buyer is written to first only by someone they have
+    had an order with (their id alone is not an invitation)."""
+    from micromarket.accounts import selectors as account_selectors
+    from micromarket.orders import selectors as order_selectors
+
+    if account_selectors.shop_for_user(user=recipient) is not None:
+        return True
+    return order_selectors.orders_exist_between(user_a_id=sender.pk, user_b_id=recipient.pk)
+
+
 def users_blocked(a_id: int, b_id: int) -> bool:
     """Has either of the two blocked the other? (Then they can neither write nor order.)"""
     return Block.objects.filter(

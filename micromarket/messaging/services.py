@@ -115,18 +115,6 @@ def _check_new_contacts_limit(sender, now: datetime) -> None:
         )
 
 
-def _check_reachable(sender, recipient) -> None:
-    """Anyone may write to a seller; a buyer is written to first only by someone they
-    have had an order with (their id alone is not an invitation)."""
-    from micromarket.accounts import selectors as account_selectors
-
-    if account_selectors.shop_for_user(user=recipient) is not None:
-        return
-    if order_selectors.orders_exist_between(user_a_id=sender.pk, user_b_id=recipient.pk):
-        return
-    raise NotFound("There is no such person.", field="recipient")
-
-
 def conversation_start(
     *,
     sender,
@@ -156,7 +144,8 @@ def conversation_start(
             user_low_id=low, user_high_id=high, order__isnull=True
         ).first()
         if conversation is None:
-            _check_reachable(sender, recipient)
+            if not selectors.can_write_first(sender=sender, recipient=recipient):
+                raise NotFound("There is no such person.", field="recipient")
             if selectors.users_blocked(sender.pk, recipient.pk):
                 raise PermissionDenied(_blocked_message(sender.pk, recipient.pk), code="blocked")
             _check_new_contacts_limit(sender, now)

@@ -107,7 +107,10 @@ def _compose_target(request, params):
         recipient = account_selectors.user_get_active(user_id=int(to)) if to else None
     except (TypeError, ValueError):
         recipient = None
-    if recipient is None:
+    if recipient is None or not (
+        selectors.conversation_between(user=request.user, other_id=recipient.pk)
+        or selectors.can_write_first(sender=request.user, recipient=recipient)
+    ):
         raise Http404("There is no such person.")
     if offer is not None and offer.seller_id != recipient.pk:
         offer = None

@@ -673,3 +673,15 @@ def test_the_offer_page_shows_how_fast_the_seller_answers(client, buyer, seller,
     assert "Usually responds within 3 hours · 100 % response rate" in offer_page
     shop_page = text(client.get(f"/shops/{gig.shop.slug}/"))
     assert "100 % response rate" in shop_page
+
+
+def test_the_compose_page_does_not_reveal_people_who_cannot_be_written_to(client, buyer):
+    from micromarket.accounts.tests.factories import UserFactory
+
+    private = UserFactory(display_name="Private Person")
+    login(client, buyer)
+    response = client.get(f"/inbox/new/?to={private.pk}")
+    assert response.status_code == 404
+    assert "Private Person" not in response.content.decode()
+    open_shop = make_seller(display_name="Open Shop")
+    assert "Open Shop" in client.get(f"/inbox/new/?to={open_shop.pk}").content.decode()
