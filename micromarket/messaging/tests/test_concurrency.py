@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from micromarket.accounts.tests.factories import UserFactory
 from micromarket.catalog.tests import factories as catalog_factories
+from micromarket.catalog.tests.factories import seller as make_seller
 from micromarket.core.errors import Conflict
 from micromarket.core.tests.concurrency import race
 from micromarket.messaging import services
@@ -50,7 +50,7 @@ def test_accepting_one_offer_twice_at_once_places_one_order(buyer):
 
 
 def test_two_people_writing_to_each_other_first_at_once_share_one_conversation():
-    ana, ben = UserFactory(), UserFactory()
+    ana, ben = make_seller(), make_seller()  # sellers: anyone may write to them first
     pairs = [(ana, ben), (ben, ana)]
 
     outcomes = race(2, lambda i: start(pairs[i][0], pairs[i][1], f"Hi, this is {i}"))
