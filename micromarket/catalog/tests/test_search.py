@@ -117,8 +117,11 @@ def test_the_exact_title_is_found_beyond_the_candidate_cap(make_offer, monkeypat
     the capped text stream misses it: title matches are a candidate stream of their own, and
     the total is reported as an estimate (a lower bound).
 
-    The cap takes the newest matches on SQLite and, on PostgreSQL, the newest block of offer
-    ids in storage order; the exact match sits in the middle so that both streams miss it."""
+    The cap takes the newest matches on SQLite, so there the exact match (in the middle) is
+    missed by the capped stream and found by the title stream. On PostgreSQL the cap takes the
+    newest block of offer ids in *storage* order, which after other tests' rolled-back rows is
+    not insertion order, so the capped stream may or may not hold it: either way it comes first
+    and the count is a lower bound."""
 
     def kitchen_set(n: int) -> Offer:
         return make_offer(
@@ -136,8 +139,11 @@ def test_the_exact_title_is_found_beyond_the_candidate_cap(make_offer, monkeypat
 
     assert result.offer_ids[0] == exact.pk
     assert set(result.offer_ids[1:]) <= {o.pk for o in older + newer}
-    assert len(result.offer_ids) == 4
-    assert result.total == 4  # the 3 capped matches + the title match
+    if connection.vendor == "sqlite":
+        assert len(result.offer_ids) == 4  # the 3 capped matches + the title match
+    else:
+        assert len(result.offer_ids) in (3, 4)
+    assert result.total == len(result.offer_ids)
     assert result.total_is_estimate is True
 
 
@@ -639,7 +645,7 @@ def test_search_runs_one_statement(make_offer, django_assert_num_queries):
 def test_index_sync_is_a_few_statements(make_offer, django_assert_max_num_queries):
     offer = make_offer("Drone footage", kind="rental", category="equipment-tools", sync=False)
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(6):  # + trust's reputation: standings, ratings
         search.offer_index_sync(offer_id=offer.pk)
     offer.status = Offer.Status.PAUSED
     offer.save()
