@@ -10,6 +10,7 @@ from micromarket.messaging.api import router as messaging_router
 from micromarket.messaging.notification_api import router as notifications_router
 from micromarket.orders.api import router as orders_router
 from micromarket.payments.api import router as payments_router
+from micromarket.trust.api import router as trust_router
 
 api = NinjaAPI(
     title="micromarket API",
@@ -32,3 +33,4 @@ api.add_router("/", payments_router)
 api.add_router("/", orders_router)
 api.add_router("/", notifications_router)
 api.add_router("/", messaging_router)
+api.add_router("/", trust_router)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("micromarket.orders.urls")),
     path("", include("micromarket.messaging.urls")),
     path("notifications/", include("micromarket.messaging.notification_urls")),
+    path("", include("micromarket.trust.urls")),
     path("api/v1/", api.urls),
     path("admin/login/", RedirectView.as_view(url="/accounts/login/?next=/admin/")),
     path("admin/", admin.site.urls),

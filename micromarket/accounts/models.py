@@ -57,6 +57,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(default=now)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Suspended by an operator (trust's moderation): inactive until reinstated.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=500, blank=True)
 
     objects = UserManager()
 
@@ -85,6 +88,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_operator(self) -> bool:
         return self.is_staff
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class Shop(models.Model):

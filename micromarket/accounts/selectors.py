@@ -142,3 +142,16 @@ def _iso(value) -> str | None:
 
 def user_get_active(*, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True, deleted_at__isnull=True).first()
+
+
+def user_for_operators(*, user_id: int) -> User:
+    """Any account, active or not (operators' pages: reports, suspension); NotFound if none."""
+    user = User.objects.select_related("shop").filter(pk=user_id).first()
+    if user is None:
+        raise NotFound("There is no such user.")
+    return user
+
+
+def users_by_ids(*, ids) -> dict[int, User]:
+    """Accounts by id, with their shops (one query), for lists that name many people."""
+    return {u.pk: u for u in User.objects.select_related("shop").filter(pk__in=list(ids))}

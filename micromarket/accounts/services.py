@@ -468,3 +468,62 @@ def account_delete(*, user: User, password: str) -> None:
     user.user_permissions.clear()
     if avatar_name:
         transaction.on_commit(lambda: storage.delete(avatar_name))
+
+
+# --- suspension (operators; called by trust's moderation, which writes the audit log) -------
+
+
+@transaction.atomic
+def user_suspend(*, user_id: int, actor: User, reason: str) -> User:
+    """Suspend an account: it cannot sign in, its sessions and API tokens stop working, and its
+    shop and offers leave the public pages and search until an operator reinstates it.
+
+    Reversible on purpose, unlike ``account_delete``: tokens are refused (not revoked) and
+    offers keep their status, so ``user_reinstate`` restores everything as it was. Sessions end
+    on their next request: Django's backend turns an inactive user into an anonymous one.
+    """
+    if actor is None or not actor.is_staff:
+        raise PermissionDenied("Only operators can suspend accounts.", code="operators_only")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationFailed("Say why the account is suspended.", field="reason")
+    user = User.objects.select_for_update().filter(pk=user_id, deleted_at__isnull=True).first()
+    if user is None:
+        raise NotFound("There is no such user.")
+    if user.pk == actor.pk or user.is_staff:
+        raise Conflict(
+            "Operators cannot be suspended; remove the operator role first.",
+            code="cannot_suspend_operator",
+        )
+    if user.suspended_at is not None:
+        raise Conflict("This account is already suspended.", code="already_suspended")
+    user.suspended_at = timezone.now()
+    user.suspended_reason = reason[:500]
+    user.is_active = False
+    user.save(update_fields=["suspended_at", "suspended_reason", "is_active"])
+    for shop in Shop.objects.select_for_update().filter(owner=user, is_active=True):
+        Shop.objects.filter(pk=shop.pk).update(is_active=False)
+        catalog_services.shop_offers_reindex(shop_id=shop.pk)
+    return user
+
+
+@transaction.atomic
+def user_reinstate(*, user_id: int, actor: User, reason: str) -> User:
+    """Lift a suspension: the account signs in again and its shop and offers are back."""
+    if actor is None or not actor.is_staff:
+        raise PermissionDenied("Only operators can reinstate accounts.", code="operators_only")
+    if not " ".join((reason or "").split()):
+        raise ValidationFailed("Say why the account is reinstated.", field="reason")
+    user = User.objects.select_for_update().filter(pk=user_id, deleted_at__isnull=True).first()
+    if user is None:
+        raise NotFound("There is no such user.")
+    if user.suspended_at is None:
+        raise Conflict("This account is not suspended.", code="not_suspended")
+    user.suspended_at = None
+    user.suspended_reason = ""
+    user.is_active = True
+    user.save(update_fields=["suspended_at", "suspended_reason", "is_active"])
+    for shop in Shop.objects.select_for_update().filter(owner=user, is_active=False):
+        Shop.objects.filter(pk=shop.pk).update(is_active=True)
+        catalog_services.shop_offers_reindex(shop_id=shop.pk)
+    return user

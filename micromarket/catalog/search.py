@@ -866,9 +866,11 @@ def rating_confidence(rating: float | None, count: int) -> float:
 
 
 def _reputation_for(offer_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Reputation of offers entering the index. Hook for trust: until it lands, none (defaults:
-    no rating, level "new", no completed orders)."""
-    return {}
+    """Reputation of offers entering the index, from trust: the offer's rating and count, the
+    seller's level and completed orders (imported here: trust sits above catalog, 0009)."""
+    from micromarket.trust.selectors import levels as trust_levels
+
+    return trust_levels.search_reputation(offer_ids) if offer_ids else {}
 
 
 def _source_sql(where: str) -> str:

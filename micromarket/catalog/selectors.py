@@ -55,7 +55,8 @@ def offer_get_visible(*, offer_id: int, viewer) -> Offer:
         .first()
     )
     if offer is None or (
-        offer.status != Status.ACTIVE and not can_manage(offer=offer, user=viewer)
+        (offer.status != Status.ACTIVE or not offer.shop.is_active)  # e.g. a suspended seller
+        and not can_manage(offer=offer, user=viewer)
     ):
         raise NotFound("There is no such offer.")
     return offer

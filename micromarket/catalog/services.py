@@ -1065,3 +1065,17 @@ def experience_session_cancel(*, session_id: int, actor) -> ExperienceSession:
         session.save(update_fields=["cancelled_at"])
         search.offer_index_sync(offer_id=session.offer_id)
     return session
+
+
+def offer_reputation_set(*, offer_id: int, rating: float | None, rating_count: int) -> None:
+    """For trust: store the offer's Bayesian rating (1–5, None without reviews) and count in the
+    search index, so ranking, the rating sort and ``min_rating`` see published reviews."""
+    search.offer_index_set_reputation(offer_id=offer_id, rating=rating, rating_count=rating_count)
+
+
+def shop_reputation_set(*, shop_id: int, seller_level: str, completed_orders: int) -> None:
+    """For trust: store the seller's level (new/level1/level2/top) and completed orders on every
+    indexed offer of the shop, for the ``seller_level`` filter and the ranking."""
+    search.shop_index_set_reputation(
+        shop_id=shop_id, seller_level=seller_level, completed_orders=completed_orders
+    )

@@ -89,6 +89,24 @@ CATEGORIES: dict[str, Category] = _categories(
         INSTANT,
     ),
     Category(
+        "reviews",
+        "Reviews",
+        "Reminders to review a completed order, reviews of you once they are published, replies.",
+        INSTANT,
+    ),
+    Category(
+        "disputes",
+        "Disputes",
+        "Disputes on your orders: openings, answers, proposals and decisions.",
+        INSTANT,
+    ),
+    Category(
+        "account",
+        "Account and trust",
+        "Your seller level, verification results, and notices from the marketplace's moderators.",
+        INSTANT,
+    ),
+    Category(
         "operations",
         "Operations",
         "For operators: reconciliation differences between our records and the provider's.",
@@ -96,9 +114,17 @@ CATEGORIES: dict[str, Category] = _categories(
         operators_only=True,
     ),
     Category(
+        "trust_queue",
+        "Trust queues",
+        "For operators: disputes waiting for a decision, verification requests and level appeals.",
+        INSTANT,
+        window=timedelta(minutes=10),
+        operators_only=True,
+    ),
+    Category(
         "moderation",
         "Moderation",
-        "For operators: messages flagged for review (contact details shared before an order).",
+        "For operators: reports from users and messages flagged for review.",
         INSTANT,
         window=timedelta(minutes=10),  # flagged messages come in bursts: one email for them
         operators_only=True,

@@ -6,7 +6,20 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -23,6 +36,20 @@ from micromarket.messaging.models import (
 
 PAGE_SIZE = 30
 RESPONSE_WINDOW = timedelta(hours=24)
+REMOVED = "Removed by a moderator"
+
+
+def _shown_body(newest: QuerySet) -> Subquery:
+    """The newest message's text for an inbox row; a removed message's text is never shown."""
+    return Subquery(
+        newest.annotate(
+            shown=Case(
+                When(hidden_at__isnull=False, then=Value(REMOVED)),
+                default=F("body"),
+                output_field=CharField(),
+            )
+        ).values("shown")[:1]
+    )
 
 
 def conversation_for_user(*, conversation_id, user) -> Conversation:
@@ -69,7 +96,7 @@ def conversations_for_user(*, user, archived: bool = False, unread_only: bool = 
         .select_related("user_low", "user_high", "offer", "order")
         .annotate(
             unread=_unread_subquery(user),
-            last_body=Subquery(newest.values("body")[:1]),
+            last_body=_shown_body(newest),
             last_sender_id=Subquery(newest.values("sender_id")[:1]),
         )
         .order_by("-last_message_at", "-id")
@@ -98,13 +125,26 @@ class MessagePage:
 
 
 def _with_related(queryset: QuerySet) -> QuerySet:
+    # A removed message's files are not served (its text is blanked by ``_without_removed``).
     return queryset.select_related(
         "sender",
         "custom_offer__order",
         "custom_offer__offer",
         "custom_offer__seller",
         "custom_offer__buyer",
-    ).prefetch_related("attachments")
+    ).prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.filter(message__hidden_at__isnull=True))
+    )
+
+
+def _without_removed(messages: list[Message]) -> list[Message]:
+    """Blank the text (and its contact-details warnings) of messages a moderator removed, so no
+    page or API body carries them."""
+    for message in messages:
+        if message.hidden_at is not None:
+            message.body = ""
+            message.warnings = []
+    return messages
 
 
 def _cursor(value) -> int | None:
@@ -128,13 +168,15 @@ def messages_page(
     before, after = _cursor(before), _cursor(after)
     base = conversation.messages.all()
     if after is not None:
-        messages = list(_with_related(base.filter(id__gt=after).order_by("id"))[:limit])
+        messages = _without_removed(
+            list(_with_related(base.filter(id__gt=after).order_by("id"))[:limit])
+        )
         newest = messages[-1].pk if messages else after
         return MessagePage(messages=messages, older_cursor=None, newest_id=newest)
     window = base.filter(id__lt=before) if before is not None else base
     newest_first = list(_with_related(window.order_by("-id"))[: limit + 1])
     more = len(newest_first) > limit
-    messages = list(reversed(newest_first[:limit]))
+    messages = _without_removed(list(reversed(newest_first[:limit])))
     newest_id = base.order_by("-id").values_list("pk", flat=True).first() or 0
     return MessagePage(
         messages=messages,
@@ -153,7 +195,7 @@ def attachment_for_user(*, attachment_id, user) -> Attachment:
         raise NotFound("There is no such file.")
     attachment = (
         Attachment.objects.select_related("message__conversation")
-        .filter(pk=pk)
+        .filter(pk=pk, message__hidden_at__isnull=True)
         .filter(Q(message__conversation__user_low=user) | Q(message__conversation__user_high=user))
         .first()
     )
@@ -311,7 +353,7 @@ def conversation_row_for_user(*, conversation_id, user) -> Conversation:
         .select_related("user_low", "user_high", "offer", "order")
         .annotate(
             unread=_unread_subquery(user),
-            last_body=Subquery(newest.values("body")[:1]),
+            last_body=_shown_body(newest),
             last_sender_id=Subquery(newest.values("sender_id")[:1]),
             archived_at=Subquery(mine.values("archived_at")[:1]),
         )
@@ -332,3 +374,46 @@ def conversation_between(*, user, other_id) -> Conversation | None:
     return Conversation.objects.filter(
         user_low_id=low, user_high_id=high, order__isnull=True
     ).first()
+
+
+# --- for trust's reports and moderation ---
+
+
+def message_for_report(*, message_id, user) -> Message:
+    """A message someone else sent in a conversation ``user`` takes part in (what they may
+    report); NotFound for anything else, so ids of other conversations do not leak."""
+    try:
+        pk = int(message_id)
+    except (TypeError, ValueError):
+        raise NotFound("There is no such message.") from None
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound("There is no such message.")
+    message = (
+        Message.objects.select_related("conversation", "sender")
+        .filter(pk=pk, sender__isnull=False, hidden_at__isnull=True)
+        .filter(Q(conversation__user_low=user) | Q(conversation__user_high=user))
+        .first()
+    )
+    if message is None:
+        raise NotFound("There is no such message.")
+    return message
+
+
+def message_with_context(*, message_id: int, around: int = 3) -> tuple[Message, list[Message]]:
+    """For operators handling a report: the message (even if removed, with its text) and up to
+    ``around`` messages of its conversation before and after it, oldest first."""
+    message = (
+        Message.objects.select_related(
+            "sender", "conversation__user_low", "conversation__user_high"
+        )
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        raise NotFound("There is no such message.")
+    thread = Message.objects.filter(conversation_id=message.conversation_id).select_related(
+        "sender"
+    )
+    before = list(thread.filter(id__lt=message.pk).order_by("-id")[:around])
+    after = list(thread.filter(id__gt=message.pk).order_by("id")[:around])
+    return message, [*reversed(before), message, *after]

@@ -696,3 +696,24 @@ def message_review(*, message_id: int, operator) -> Message:
     )
     message.refresh_from_db()
     return message
+
+
+@transaction.atomic
+def message_hide(*, message_id: int, actor, reason: str) -> Message:
+    """A moderator removes a message (trust's reports, which write the audit log): both people
+    see "Removed by a moderator" instead of it, and its text and files are no longer served."""
+    if actor is None or not actor.is_staff:
+        raise PermissionDenied("Only operators can remove messages.", code="operators_only")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationFailed("Say why the message is removed.", field="reason")
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None or message.kind == Message.Kind.SYSTEM:
+        raise NotFound("There is no such message.")
+    if message.hidden_at is not None:
+        raise Conflict("This message has already been removed.", code="already_hidden")
+    message.hidden_at = timezone.now()
+    message.hidden_reason = reason[:300]
+    message.hidden_by = actor
+    message.save(update_fields=["hidden_at", "hidden_reason", "hidden_by"])
+    return message

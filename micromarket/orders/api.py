@@ -37,7 +37,7 @@ from micromarket.orders.schemas import (
 router = Router(tags=["orders"])
 
 ALL_STATES = frozenset(state for process in PROCESSES.values() for state in process.states)
-MESSAGE_REQUIRED = (rules.need_message, rules.need_delivery)
+MESSAGE_REQUIRED = (rules.need_message, rules.need_delivery, rules.need_dispute, rules.need_split)
 CREATED = "ordered — waiting for the payment"
 
 

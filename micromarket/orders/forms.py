@@ -347,6 +347,43 @@ class DepositForm(TransitionForm):
         return {"claim": self.cleaned_data["claim"], "message": self.cleaned_data["message"]}
 
 
+class SplitForm(TransitionForm):
+    """An operator's split of a disputed order: the buyer's part in major units, and why."""
+
+    buyer_amount = forms.DecimalField(
+        label="Back to the buyer",
+        min_value=Decimal(0),
+        widget=forms.NumberInput(attrs={"inputmode": "decimal"}),
+    )
+    message = forms.CharField(
+        label="Why (both sides read it)",
+        max_length=rules.MAX_MESSAGE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        currency = self.order.currency
+        field = self.fields["buyer_amount"]
+        field.widget.attrs["step"] = str(Decimal(1).scaleb(-currency_exponent(currency)))
+        field.help_text = (
+            f"In {currency}, more than 0 and less than what is held; the seller gets the rest "
+            "less the commission."
+        )
+
+    def clean_buyer_amount(self) -> int:
+        try:
+            return to_minor(self.cleaned_data["buyer_amount"], self.order.currency, field="amount")
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def service_data(self) -> dict:
+        return {
+            "buyer_amount": self.cleaned_data["buyer_amount"],
+            "message": self.cleaned_data["message"],
+        }
+
+
 TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
     "": TransitionForm,
     "message": MessageForm,
@@ -355,6 +392,7 @@ TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
     "tracking": TrackingForm,
     "hours": HoursForm,
     "deposit": DepositForm,
+    "split": SplitForm,
 }
 
 

@@ -103,8 +103,10 @@ def _now(order, now):
     return now
 
 
-# Transitions every process has: payment, mutual cancellation, disputes and the operator's
-# decisions on a dispute (the trust issue's resolution center adds split decisions).
+# Transitions every process has: payment, mutual cancellation, disputes and their endings — an
+# operator's decision (full refund, release or split), a partial refund both sides agreed on, or
+# the opener's win when the other side did not answer in time (the trust app's resolution
+# center, docs/trust.md, drives them and keeps the dispute's file in step).
 def _common(
     *,
     cancellable: tuple[str, ...],
@@ -197,8 +199,10 @@ def _common(
                 disputable,
                 DISPUTED,
                 PARTIES,
-                needs=rules.need_message,
-                form="message",
+                needs=rules.need_dispute,
+                effects=(rules.dispute_recorded,),
+                notify=frozenset(),  # the resolution center tells the other side
+                form="dispute",
                 past="opened a dispute — the payment is frozen",
             ),
             T(
@@ -208,7 +212,8 @@ def _common(
                 CANCELLED,
                 OPERATOR,
                 needs=rules.need_message,
-                effects=(rules.refund_all, rules.release_stock),
+                effects=(rules.dispute_settled, rules.refund_all, rules.release_stock),
+                notify=frozenset(),
                 form="message",
                 past="resolved the dispute with a full refund",
             ),
@@ -219,9 +224,57 @@ def _common(
                 COMPLETED,
                 OPERATOR,
                 needs=rules.need_message,
-                effects=(rules.release_all,),
+                effects=(rules.dispute_settled, rules.release_all),
+                notify=frozenset(),
                 form="message",
                 past="resolved the dispute in the seller's favour",
+            ),
+            T(
+                "resolve_split",
+                "Split the payment",
+                DISPUTED,
+                COMPLETED,
+                OPERATOR,
+                needs=rules.need_split,
+                effects=(rules.dispute_settled, rules.split_by_amount),
+                notify=frozenset(),
+                form="split",
+                past="resolved the dispute with a partial refund",
+            ),
+            T(
+                "settle_agreed",
+                "Settle as agreed",
+                DISPUTED,
+                COMPLETED,
+                SYSTEM,
+                needs=rules.need_agreed,
+                effects=(rules.dispute_settled, rules.split_by_amount),
+                notify=frozenset(),
+                past="settled the dispute with the partial refund both sides agreed on",
+            ),
+            T(
+                "resolve_default_refund",
+                "Refund the buyer (no answer)",
+                DISPUTED,
+                CANCELLED,
+                SYSTEM,
+                needs=rules.need_message_optional,
+                effects=(rules.dispute_settled, rules.refund_all, rules.release_stock),
+                notify=frozenset(),
+                past="resolved the dispute for the buyer: the seller did not answer in time — "
+                "refunded in full",
+            ),
+            T(
+                "resolve_default_release",
+                "Pay the seller (no answer)",
+                DISPUTED,
+                COMPLETED,
+                SYSTEM,
+                needs=rules.need_message_optional,
+                effects=(rules.dispute_settled, rules.release_all),
+                notify=frozenset(),
+                past="resolved the dispute for the seller: the buyer did not answer in time — "
+                "the seller is paid",
             ),
         ]
     )

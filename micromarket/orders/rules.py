@@ -204,6 +204,50 @@ def need_hours(data: dict, order) -> dict:
     return {"minutes_worked": max(minutes, 1), "message": _message(data, required=False)}
 
 
+def need_dispute(data: dict, order) -> dict:
+    """A dispute is opened with a reason and a description (``message`` counts as the
+    description, and the reason is "other" when none is given); the trust app checks them."""
+    from micromarket.trust.services import disputes as trust_disputes
+
+    return trust_disputes.dispute_input(data)
+
+
+def _amount(data: dict) -> int:
+    raw = data.get("buyer_amount")
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ValidationFailed(
+            "Give the buyer's part as a whole amount of minor units.", field="buyer_amount"
+        )
+    return raw
+
+
+def need_split(data: dict, order) -> dict:
+    """An operator's split: some of the price back to the buyer (more than nothing, less than
+    all — those are the refund and the release), the rest to the seller, and why."""
+    amount, held = _amount(data), _held(order.reference)
+    if not 0 < amount < held:
+        raise ValidationFailed(
+            "The buyer's part is more than nothing and less than all that is held "
+            f"({held} minor units); otherwise refund or pay the seller in full.",
+            field="buyer_amount",
+            code="split_out_of_range",
+        )
+    return {"buyer_amount": amount, "message": _message(data, required=True, label="note")}
+
+
+def need_agreed(data: dict, order) -> dict:
+    """The partial refund both sides agreed on (the trust app's accepted proposal)."""
+    amount, held = _amount(data), _held(order.reference)
+    if not 0 <= amount < held:
+        raise ValidationFailed(
+            "The agreed part is less than all that is held.", field="buyer_amount"
+        )
+    proposal = data.get("proposal")
+    if isinstance(proposal, bool) or not isinstance(proposal, int):
+        raise ValidationFailed("Name the accepted proposal.", field="proposal")
+    return {"buyer_amount": amount, "proposal": proposal, "message": _message(data, required=False)}
+
+
 def need_deposit_claim(data: dict, order) -> dict:
     raw = data.get("claim") or 0
     if isinstance(raw, bool) or not isinstance(raw, int):
@@ -305,6 +349,50 @@ def release_all(ctx: Ctx) -> None:
         return
     _close(ctx, order.reference, 0, "completed")
     _deposit_back(ctx, claim=order.deposit_claimed)
+
+
+def split_by_amount(ctx: Ctx) -> None:
+    """A dispute settled in part: ``buyer_amount`` of the price back to the buyer (with its
+    share of the service fee), the rest to the seller; a rental's deposit goes back as on
+    completion."""
+    order = ctx.order
+    reason = ctx.data.get("message") or ctx.transition.past
+    _close(ctx, order.reference, ctx.data["buyer_amount"], reason)
+    _deposit_back(ctx, claim=order.deposit_claimed)
+    order.cancellation_requested_by = None
+    ctx.data["refund"] = ctx.data["buyer_amount"]  # the order's timeline shows it
+
+
+def dispute_recorded(ctx: Ctx) -> None:
+    """Opening a dispute opens its file in the resolution center (trust), in this transaction."""
+    from micromarket.trust.services import disputes as trust_disputes
+
+    dispute = trust_disputes.dispute_record(
+        order=ctx.order,
+        actor=ctx.actor,
+        role=ctx.role,
+        reason=ctx.data["reason"],
+        description=ctx.data["description"],
+        now=ctx.now,
+    )
+    ctx.data["dispute"] = dispute.pk
+
+
+def dispute_settled(ctx: Ctx) -> None:
+    """Whichever way a dispute ends (an operator's button, an agreement, the other side's
+    silence), its file in the resolution center says so, in this transaction. Runs before the
+    money moves, so ``held`` is what the decision divides."""
+    from micromarket.trust.services import disputes as trust_disputes
+
+    trust_disputes.dispute_settle_record(
+        order=ctx.order,
+        transition=ctx.transition.name,
+        actor=ctx.actor,
+        role=ctx.role,
+        data=ctx.data,
+        held=_held(ctx.order.reference),
+        now=ctx.now,
+    )
 
 
 def policy_refund(order, now: datetime) -> int:

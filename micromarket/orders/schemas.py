@@ -116,6 +116,13 @@ class TransitionIn(Schema):
     claim: int | None = Field(
         None, ge=0, description="form deposit: minor units of the deposit kept (0: all back)."
     )
+    reason: str | None = Field(None, description="form dispute: a dispute reason (default other).")
+    description: str | None = Field(
+        None, max_length=MAX_TEXT, description="form dispute: what went wrong (else message)."
+    )
+    buyer_amount: int | None = Field(
+        None, ge=0, description="form split: minor units of the price back to the buyer."
+    )
 
     def as_data(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
@@ -172,7 +179,8 @@ class TransitionOut(Schema):
     label: str
     form: str = Field(
         description='The input it takes: "" (none), message, requirements, delivery, tracking, '
-        "hours or deposit (see TransitionIn)."
+        "hours, deposit, dispute or split (see TransitionIn; disputes are best opened with "
+        "POST /disputes, which also takes evidence)."
     )
     message_required: bool
     target: str | None = Field(description="The state it leads to (null: the state stays).")

@@ -505,3 +505,84 @@ def order_downloads(*, order: Order, user) -> list[dict]:
         {"file": f, "url": catalog_services.digital_file_link(file=f, for_user=user)}
         for f in catalog_selectors.digital_files_for_offers(offer_ids=offer_ids)
     ]
+
+
+# --- added by the trust levels helper ---------------------------------------------------------
+
+
+@dataclass
+class SellerDeliveryStats:
+    """A seller's record since a date, as the seller levels measure it (trust.selectors.levels).
+
+    Completed and cancelled count orders *closed* since the date; ``placed`` counts orders
+    placed (paid) since the date, the base of the dispute rate. ``on_time`` is of the completed
+    orders that had a delivery date (``due_at``): those whose first delivery came on or before
+    it. ``earnings`` is the seller's net (price − refunds − commission, from the ledger's
+    escrow) of the completed orders, per currency, in minor units."""
+
+    completed: int = 0
+    cancelled: int = 0  # cancelled after being placed (paid)
+    unique_buyers: int = 0
+    with_due_date: int = 0
+    on_time: int = 0
+    placed: int = 0
+    earnings: dict[str, int] | None = None
+
+
+def seller_delivery_stats(*, seller_id: int, since) -> SellerDeliveryStats:
+    from django.db.models import Min, OuterRef, Subquery
+
+    from micromarket.ledger.arithmetic import percent
+    from micromarket.orders.models import OrderEvent
+    from micromarket.orders.processes import CANCELLED, COMPLETED
+
+    def first(*transitions):
+        return (
+            OrderEvent.objects.filter(order=OuterRef("pk"), transition__in=transitions)
+            .values("order")
+            .annotate(at=Min("created_at"))
+            .values("at")
+        )
+
+    # A gig's delivery and a parcel's shipping are what the due date promises.
+    completed = list(
+        Order.objects.filter(seller_id=seller_id, state=COMPLETED, closed_at__gte=since)
+        .annotate(
+            delivered_at=Subquery(first("deliver", "ship")),
+            started_at=Subquery(first("start")),
+        )
+        .values_list(
+            "pk",
+            "buyer_id",
+            "currency",
+            "due_at",
+            "delivered_at",
+            "kind",
+            "started_at",
+            "delivery_days",
+        )
+    )
+    stats = SellerDeliveryStats(earnings={})
+    stats.completed = len(completed)
+    stats.unique_buyers = len({row[1] for row in completed})
+    for _, _, _, due_at, delivered_at, kind, started_at, days in completed:
+        if kind == "service" and started_at is not None and due_at is not None:
+            # A revision moves due_at later; the first delivery answers the original promise.
+            due_at = started_at + timedelta(days=days or 0)
+        if due_at is not None:
+            stats.with_due_date += 1
+            if delivered_at is not None and delivered_at <= due_at:
+                stats.on_time += 1
+    stats.cancelled = Order.objects.filter(
+        seller_id=seller_id, state=CANCELLED, placed_at__isnull=False, closed_at__gte=since
+    ).count()
+    stats.placed = Order.objects.filter(seller_id=seller_id, placed_at__gte=since).count()
+    # One escrow read per completed order: the ledger has no bulk read by reference yet.
+    for pk, *_ in completed:
+        escrow = ledger_selectors.escrow_for_reference(f"order:{pk}")
+        if escrow is None or escrow.status not in ("released", "settled"):
+            continue
+        gross = escrow.subtotal - escrow.refunded_subtotal
+        net = gross - percent(gross, escrow.commission_bps)
+        stats.earnings[escrow.currency] = stats.earnings.get(escrow.currency, 0) + net
+    return stats

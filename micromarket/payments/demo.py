@@ -137,6 +137,10 @@ def _orders(stdout) -> None:
     method = services.payout_method_add(
         owner=maria, destination=sandbox.BANK_SUCCEEDS, label="Demo bank"
     )
+    # Payouts need the seller's identity and trader details approved (docs/trust.md).
+    from micromarket.trust import demo_verification
+
+    demo_verification.verify_trader(user=maria, operator=_user("ops"), method=method)
     for currency, balances in ledger_selectors.user_balances(maria).items():
         if balances["available"] >= 2_000:
             payout = services.payout_request(

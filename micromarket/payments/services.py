@@ -348,7 +348,7 @@ def payment_record_result(*, payment: Payment, result: ChargeResult) -> Payment:
                     currency=payment.currency,
                     platform_bps=payment.tip_platform_bps,
                     provider_fee=result.fee,
-                    clearing_days=_clearing_days(),
+                    clearing_days=_clearing_days(payment.tip_seller_id),
                     reference=payment.reference,
                     description=payment.description,
                     idempotency_key=f"{payment.reference}:tip",
@@ -459,8 +459,16 @@ def payment_cancel(*, payment_id: int) -> bool:
 # Escrow outcomes: release, refund, settlement
 
 
-def _clearing_days() -> int:
-    return fees.schedule_at().clearing_days
+def _clearing_days(seller_id: int | None = None) -> int:
+    """The schedule's clearing period, or the seller's level's when it is shorter (trust is
+    imported here: it sits above payments, decision 0009)."""
+    schedule_days = fees.schedule_at().clearing_days
+    if seller_id is None:
+        return schedule_days
+    from micromarket.trust.selectors import levels as trust_levels
+
+    level_days = trust_levels.clearing_days_for_seller(seller_id)
+    return schedule_days if level_days is None else min(level_days, schedule_days)
 
 
 def _line_for(reference: str) -> PaymentLine:
@@ -483,7 +491,7 @@ def escrow_release(
     line = _line_for(reference)
     ledger.escrow_release(
         escrow=line.escrow,
-        clearing_days=_clearing_days() if clearing_days is None else clearing_days,
+        clearing_days=(_clearing_days(line.seller_id) if clearing_days is None else clearing_days),
         idempotency_key=idempotency_key,
         created_by=actor,
     )
@@ -652,7 +660,9 @@ def escrow_settlement(
                 key=key,
                 fingerprint=fingerprint,
                 actor=actor,
-                settle_clearing_days=_clearing_days() if clearing_days is None else clearing_days,
+                settle_clearing_days=(
+                    _clearing_days(line.seller_id) if clearing_days is None else clearing_days
+                ),
             )
     except IntegrityError:  # the same key, committed meanwhile by a concurrent request
         existing = Refund.objects.filter(idempotency_key=key).first()
@@ -773,6 +783,19 @@ def payout_method_remove(*, owner, method_id: int) -> None:
         raise NotFound("No such payout method.")
 
 
+def _check_payouts_allowed(owner) -> None:
+    """Payouts wait for the seller's identity and trader details to be approved (EU DSA
+    art. 30; see docs/trust.md). Trust is above payments: imported here, as a module."""
+    from micromarket.trust.selectors import verification as trust_verification
+
+    if not trust_verification.payouts_allowed(user=owner):
+        raise PermissionDenied(
+            "Payouts start once an operator has verified your identity and trader details. "
+            "Send or check them at /settings/verification/.",
+            code="verification_required",
+        )
+
+
 def payout_request(
     *, owner, amount: int, currency: str, method_id: int, idempotency_key: str
 ) -> Payout:
@@ -791,6 +814,7 @@ def payout_request(
         if existing.fingerprint != fingerprint:
             raise _mismatch()
         return existing
+    _check_payouts_allowed(owner)
     schedule = fees.schedule_at()
     fixed = fees.currency_fees(schedule, currency)
     if amount < fixed.payout_minimum:

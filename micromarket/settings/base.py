@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "micromarket.payments",
     "micromarket.orders",
     "micromarket.messaging",
+    "micromarket.trust",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +228,17 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # tests point the library 
 # API Idempotency-Key records are kept this long (at least 24 hours).
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
 SANDBOX_PAYOUT_DELAY = env.int("SANDBOX_PAYOUT_DELAY", default=120)  # seconds until "paid"
+
+# --- Trust (docs/trust.md) ------------------------------------------------------------------
+# Phone verification codes go through this provider (dotted path to a class with
+# send(*, to, body)); ConsoleSMS logs them and keeps them in memory (development, tests).
+SMS_PROVIDER = env("SMS_PROVIDER", default="micromarket.trust.sms.ConsoleSMS")
+# Ed25519 key that signs portable reputation exports: PEM or base64 of the 32 raw private bytes.
+# Unset: a key is generated once in TRUST_SIGNING_KEY_FILE (mode 0600) and kept.
+TRUST_SIGNING_KEY = env("TRUST_SIGNING_KEY", default="")
+TRUST_SIGNING_KEY_FILE = Path(
+    env("TRUST_SIGNING_KEY_FILE", default=str(VAR_DIR / "trust-signing-key.pem"))
+)
 
 # --- Static and media files -----------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -58,6 +58,7 @@ from micromarket.payments.models import (
     SandboxObject,
 )
 from micromarket.payments.providers import sandbox
+from micromarket.trust.tests.factories_verification import verified_seller
 
 CURRENCIES = ("USD", "JPY")  # JPY has no minor unit: amounts are whole yen
 USERS = 4
@@ -216,8 +217,9 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
-        self.users = [UserFactory() for _ in range(USERS)]
         self.operator = UserFactory(operator=True)
+        # Payouts need approved trader details (docs/trust.md).
+        self.users = [verified_seller(UserFactory(), operator=self.operator) for _ in range(USERS)]
         self.methods = {
             (u, kind): services.payout_method_add(
                 owner=user,

@@ -38,6 +38,10 @@ def modes(user) -> dict[str, str]:
     return {c.key: mode for c, mode in notifications.notification_preferences(user=user)}
 
 
+# The categories later apps (trust) add for everyone, at their defaults: right away.
+TRUST = {"reviews": "instant", "disputes": "instant", "account": "instant"}
+
+
 def unsubscribe_path(user, *categories: str) -> str:
     token = notifications.unsubscribe_token(user_id=user.pk, categories=list(categories))
     return f"/notifications/unsubscribe/{token}/"
@@ -159,20 +163,21 @@ def test_the_settings_page_shows_each_category_and_saves_a_choice(client):
 
     response = client.post(
         "/notifications/settings/",
-        {"messages": "instant", "offers": "off", "orders": "digest"},
+        {"messages": "instant", "offers": "off", "orders": "digest", **TRUST},
         follow=True,
     )
 
     assert "Your email settings are saved." in text(response)
     assert re.search(r'name="orders" value="digest"[^>]*checked', response.text)
-    assert modes(bob) == {"messages": "instant", "offers": "off", "orders": "digest"}
+    assert modes(bob) == {"messages": "instant", "offers": "off", "orders": "digest", **TRUST}
 
 
 def test_the_settings_page_refuses_a_made_up_choice(client):
     bob = UserFactory()
     client.force_login(bob)
     response = client.post(
-        "/notifications/settings/", {"messages": "hourly", "offers": "off", "orders": "off"}
+        "/notifications/settings/",
+        {"messages": "hourly", "offers": "off", "orders": "off", **TRUST},
     )
     assert response.status_code == 400
     assert "Please fix the problems below." in text(response)
@@ -191,7 +196,9 @@ def test_operators_can_choose_how_operations_are_emailed(client):
             "messages": "instant",
             "offers": "instant",
             "orders": "instant",
+            **TRUST,
             "operations": "digest",
+            "trust_queue": "instant",
             "moderation": "off",
         },
     )
@@ -224,7 +231,7 @@ def test_the_button_turns_off_that_category_only(client):
 
     assert response.status_code == 200
     assert "We will no longer email bob@example.test about messages." in text(response)
-    assert modes(bob) == {"messages": "off", "offers": "instant", "orders": "instant"}
+    assert modes(bob) == {"messages": "off", "offers": "instant", "orders": "instant", **TRUST}
 
 
 def test_one_click_unsubscribe_from_the_mail_client_needs_no_csrf_token():
@@ -316,6 +323,7 @@ def test_api_reads_and_updates_preferences(client):
         "messages": "instant",
         "offers": "instant",
         "orders": "instant",
+        **TRUST,
     }
 
     response = client.put(
@@ -329,8 +337,9 @@ def test_api_reads_and_updates_preferences(client):
         "messages": "digest",
         "offers": "instant",
         "orders": "off",
+        **TRUST,
     }
-    assert modes(bob) == {"messages": "digest", "offers": "instant", "orders": "off"}
+    assert modes(bob) == {"messages": "digest", "offers": "instant", "orders": "off", **TRUST}
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from micromarket.ledger import services as ledger
 from micromarket.payments import services
 from micromarket.payments.models import Payment, Payout, WebhookEvent
 from micromarket.payments.providers import sandbox
+from micromarket.trust.tests.factories_verification import verified_seller
 
 from .fake_stripe import FakeStripe
 
@@ -33,7 +34,7 @@ def buyer():
 
 @pytest.fixture
 def seller():
-    return UserFactory()
+    return verified_seller(UserFactory())
 
 
 def pay_and_clear(buyer, seller, subtotal=10_000, ref="order:1"):

@@ -23,6 +23,7 @@ from micromarket.ledger.models import Clearing, Posting, Transaction
 from micromarket.payments import services
 from micromarket.payments.models import Payment, PaymentStatus, Payout, Refund, SandboxObject
 from micromarket.payments.providers import sandbox
+from micromarket.trust.tests.factories_verification import verified_seller
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -75,7 +76,7 @@ def buyer():
 
 @pytest.fixture
 def seller():
-    return UserFactory()
+    return verified_seller(UserFactory())
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from micromarket.payments.models import (
     SandboxControl,
 )
 from micromarket.payments.providers import sandbox
+from micromarket.trust.tests.factories_verification import verified_seller
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ def buyer():
 
 @pytest.fixture
 def seller():
-    return UserFactory()
+    return verified_seller(UserFactory())
 
 
 def test_successful_payment_holds_price_and_fee_in_escrow(buyer, seller):

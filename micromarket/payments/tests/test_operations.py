@@ -23,6 +23,7 @@ from micromarket.payments.models import (
     SandboxObject,
 )
 from micromarket.payments.providers import sandbox
+from micromarket.trust.tests.factories_verification import verified_seller
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def buyer():
 
 @pytest.fixture
 def seller():
-    return UserFactory()
+    return verified_seller(UserFactory())
 
 
 def pay(buyer, seller, subtotal=10_000, ref="order:1", card=sandbox.CARD_SUCCEEDS, **kw):

@@ -1,0 +1,1 @@
+"""Trust's pages, one module per area; each module ends with its ``urlpatterns``."""
