@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from micromarket.accounts.api import router as accounts_router
 from micromarket.accounts.auth import api_auth
+from micromarket.books.api import router as books_router
 from micromarket.catalog.api import router as catalog_router
 from micromarket.core.api import install_problem_handlers
 from micromarket.messaging.api import router as messaging_router
@@ -34,3 +35,4 @@ api.add_router("/", orders_router)
 api.add_router("/", notifications_router)
 api.add_router("/", messaging_router)
 api.add_router("/", trust_router)
+api.add_router("/books", books_router)

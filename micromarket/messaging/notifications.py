@@ -107,6 +107,12 @@ CATEGORIES: dict[str, Category] = _categories(
         INSTANT,
     ),
     Category(
+        "books",
+        "Business and taxes",
+        "Reminders before your estimated tax due dates, and invoices paid, viewed or overdue.",
+        INSTANT,
+    ),
+    Category(
         "operations",
         "Operations",
         "For operators: reconciliation differences between our records and the provider's.",

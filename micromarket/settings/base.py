@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "micromarket.orders",
     "micromarket.messaging",
     "micromarket.trust",
+    "micromarket.books",
 ]
 
 MIDDLEWARE = [
@@ -251,8 +252,14 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Serve MEDIA_ROOT from Django itself (development, or one small host without a proxy).
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
+PRIVATE_ROOT = Path(env("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files only permission-checked views may serve (receipts, invoices): never under MEDIA_URL.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PRIVATE_ROOT)},
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -39,7 +39,8 @@ def modes(user) -> dict[str, str]:
 
 
 # The categories later apps (trust) add for everyone, at their defaults: right away.
-TRUST = {"reviews": "instant", "disputes": "instant", "account": "instant"}
+# The other apps' categories, sent unchanged with every form below.
+TRUST = {"reviews": "instant", "disputes": "instant", "account": "instant", "books": "instant"}
 
 
 def unsubscribe_path(user, *categories: str) -> str:

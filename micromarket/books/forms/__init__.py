@@ -1,0 +1,1 @@
+"""Books' page forms, one module per area (decision 0010)."""

@@ -1,0 +1,1 @@
+"""Books' API schemas, one module per area (decision 0010)."""

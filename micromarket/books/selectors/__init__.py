@@ -1,0 +1,1 @@
+"""Books' reads, one module per area (decision 0010)."""

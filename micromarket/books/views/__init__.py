@@ -1,0 +1,1 @@
+"""Books' pages, one module per area; each module ends with its ``urlpatterns``."""
