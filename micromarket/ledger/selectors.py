@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, F, Sum
 
@@ -17,6 +18,7 @@ from micromarket.ledger.models import (
     EscrowStatus,
     Posting,
     Transaction,
+    TransactionKind,
 )
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "escrow_get",
     "ledger_verify",
     "pending_clearings",
+    "seller_earnings",
     "transactions_for_reference",
     "trial_balance",
     "user_balances",
@@ -255,3 +258,86 @@ def user_account_get(user, account_id) -> Account | None:
     except (TypeError, ValueError):
         return None
     return Account.objects.filter(owner=user, pk=account_id).first()
+
+
+def transaction_references(*, ids) -> dict[int, str]:
+    """Transaction id → its reference ("order:12" …), for the books' earnings per offer."""
+    return dict(Transaction.objects.filter(pk__in=list(ids)).values_list("pk", "reference"))
+
+
+@dataclass(frozen=True)
+class SellerEarning:
+    """Earnings released to a seller by one ledger transaction (for the seller's books).
+
+    ``gross`` is what the buyer paid for the work after refunds (a tip: the whole tip), ``net``
+    what reached the seller's pending earnings; the difference is the platform's commission (or
+    its share of the tip). The buyer's service fee is never part of either."""
+
+    transaction_id: int
+    kind: str  # "release", "settlement" or "tip"
+    owner_id: int
+    currency: str
+    gross: int
+    net: int
+    created_at: datetime
+    description: str
+    reference: str
+
+
+EARNING_KINDS = (TransactionKind.RELEASE, TransactionKind.SETTLEMENT, TransactionKind.TIP)
+
+
+def seller_earnings(*, after_id: int = 0, owner=None, limit: int = 1000) -> list[SellerEarning]:
+    """Release, settlement and tip transactions crediting a seller's *pending* account, oldest
+    first, with ids above ``after_id`` (optionally one owner's)."""
+    postings = (
+        Posting.objects.filter(
+            transaction__kind__in=EARNING_KINDS,
+            transaction_id__gt=after_id,
+            account__kind=AccountKind.PENDING,
+            amount__lt=0,
+        )
+        .select_related("transaction", "account")
+        .order_by("transaction_id", "id")
+    )
+    if owner is not None:
+        postings = postings.filter(account__owner=owner)
+    postings = list(postings[:limit])
+    references = {
+        p.transaction.reference for p in postings if p.transaction.kind != TransactionKind.TIP
+    }
+    escrows = {e.reference: e for e in Escrow.objects.filter(reference__in=references)}
+    tip_ids = [p.transaction_id for p in postings if p.transaction.kind == TransactionKind.TIP]
+    tip_shares: dict[int, int] = defaultdict(int)
+    for row in (
+        Posting.objects.filter(
+            transaction_id__in=tip_ids, account__kind=AccountKind.PLATFORM_REVENUE
+        )
+        .values("transaction_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    ):
+        tip_shares[row["transaction_id"]] = -row["total"]
+    result = []
+    for p in postings:
+        txn = p.transaction
+        net = -p.amount
+        if txn.kind == TransactionKind.TIP:
+            gross = net + tip_shares.get(txn.pk, 0)
+        else:
+            escrow = escrows.get(txn.reference)
+            gross = escrow.subtotal - escrow.refunded_subtotal if escrow is not None else net
+        result.append(
+            SellerEarning(
+                transaction_id=txn.pk,
+                kind=txn.kind,
+                owner_id=p.account.owner_id,
+                currency=p.currency,
+                gross=max(gross, net),
+                net=net,
+                created_at=txn.created_at,
+                description=txn.description,
+                reference=txn.reference,
+            )
+        )
+    return result
