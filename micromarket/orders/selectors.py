@@ -586,3 +586,8 @@ def seller_delivery_stats(*, seller_id: int, since) -> SellerDeliveryStats:
         net = gross - percent(gross, escrow.commission_bps)
         stats.earnings[escrow.currency] = stats.earnings.get(escrow.currency, 0) + net
     return stats
+
+
+def order_offer_ids(*, order_ids) -> dict[int, int]:
+    """Order id → its (first item's) offer id, for the books' effective hourly rate per offer."""
+    return dict(Order.objects.filter(pk__in=list(order_ids)).values_list("pk", "offer_id"))
