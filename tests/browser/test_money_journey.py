@@ -13,6 +13,7 @@ from micromarket.accounts.tests.factories import DEFAULT_PASSWORD, ShopFactory, 
 from micromarket.ledger import services as ledger
 from micromarket.payments import services
 from micromarket.payments.providers import sandbox
+from micromarket.trust.tests.factories_verification import verified_seller
 
 PASSWORD_LABEL = re.compile(r"^Password:?$")
 
@@ -29,6 +30,7 @@ def test_buyer_confirms_a_payment_and_seller_is_paid_out(page: Page, live_server
     buyer = UserFactory(email="bea@example.test", display_name="Bea Buyer")
     seller = UserFactory(email="sol@example.test", display_name="Sol Seller")
     ShopFactory(owner=seller, name="Sol Studio", slug="sol-studio")
+    verified_seller(seller)  # payouts start once an operator approved the trader details
     payment = services.payment_start(
         buyer=buyer,
         currency="USD",
