@@ -226,38 +226,119 @@ def us_standard_deduction(ty: TaxYear, *, status: str) -> Figure:
     )
 
 
-def us_qbi_deduction(ty: TaxYear, *, status: str, qbi: int, taxable_before_qbi: int) -> Figure:
-    """Section 199A: 20% of qualified business income, capped at 20% of taxable income before
-    the deduction. Only computed at or below the threshold; above it the deduction depends on
-    W-2 wages paid, property and the kind of business, which the books do not know — the
-    estimate then leaves it out (so it does not understate the tax) and says so."""
+def _share(part: int, whole: int) -> str:
+    """``part ÷ whole`` as a percentage with at most two decimals ("12.5%", "about 0.01%")."""
+    exact = Decimal(part) * 100 / Decimal(whole)
+    value = exact.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return ("" if value == exact else "about ") + f"{value.normalize():f}%"
+
+
+def _qbi_tentative(qbi: int, rate: Decimal, over: int, span: int, sstb: bool) -> int:
+    """The business's QBI component (Form 8995-A) for taxable income ``over`` above the
+    threshold, within a phase-in range of ``span``, with no W-2 wages or property: an SSTB
+    first keeps only the applicable percentage (1 − over/span) of its QBI; then 20% of that
+    is reduced by the phase-in percentage (over/span) of its excess over the wage/property
+    limit ($0)."""
+    if over <= 0:
+        return mul(qbi, rate)
+    if over >= span:
+        return 0
+    kept = Decimal(span - over) / Decimal(span)
+    counted = mul(qbi, kept) if sstb else qbi
+    tentative = mul(counted, rate)
+    return tentative - mul(tentative, Decimal(over) / Decimal(span))
+
+
+def us_qbi_deduction(
+    ty: TaxYear, *, status: str, qbi: int, taxable_before_qbi: int, sstb: bool = False
+) -> Figure:
+    """Section 199A for one sole-proprietor business with no W-2 wages paid and no qualified
+    property (the usual seller): the smaller of 20% of qualified business income and 20% of
+    taxable income before the deduction.
+
+    At or below the threshold that is all. Above it the W-2 wage/property limit ($0 here)
+    phases in over the phase-in range (2025: $50,000, $100,000 joint; 2026: $75,000 /
+    $150,000): 20% of QBI is reduced by (taxable income − threshold) ÷ range, to $0 at the top.
+    For a specified service trade or business (``sstb=True``) only the applicable percentage
+    1 − (taxable income − threshold) ÷ range of its QBI counts, before that same reduction.
+    The estimate assumes a business that is not an SSTB and says so."""
     cur = ty.currency
     rate = ty.qbi_rate
     threshold = ty.qbi_threshold(status)
-    if taxable_before_qbi > threshold:
+    span = ty.qbi_phase_in_range(status)
+    qbi = max(qbi, 0)
+    taxable = max(taxable_before_qbi, 0)
+    over = max(0, taxable - threshold)
+    src = ty.source("qbi")
+    kind = "a specified service business (SSTB)" if sstb else "a business that is not an SSTB"
+    by_income = mul(taxable, rate)
+    if over >= span:
         return Figure(
             "qbi_deduction",
             "Qualified business income deduction",
             0,
-            f"Taxable income before it ({fmt(taxable_before_qbi, cur)}) is above the "
-            f"{fmt(threshold, cur)} threshold: the deduction is then limited by W-2 wages paid, "
-            "business property and whether the business is a specified service business. "
-            "This estimate does not compute that case and counts it as $0 — ask a tax "
-            "professional.",
+            f"Taxable income before it ({fmt(taxable, cur)}) is at or above the "
+            f"{fmt(threshold, cur)} threshold plus the {fmt(span, cur)} phase-in range "
+            f"({fmt(threshold + span, cur)}). "
+            + (
+                "There a specified service business's income no longer counts at all, so it is "
+                f"$0 ({src})."
+                if sstb
+                else "There the deduction is limited to 50% of W-2 wages paid (or 25% of wages "
+                "plus 2.5% of business property); the books show none, so it is $0 (for a "
+                "specified service business it is $0 whatever the wages). If your business "
+                f"pays W-2 wages or owns property it may be larger — ask a tax professional "
+                f"({src})."
+            ),
             cur,
         )
-    by_qbi = mul(max(qbi, 0), rate)
-    by_income = mul(max(taxable_before_qbi, 0), rate)
-    amount = min(by_qbi, by_income)
-    which = "business income" if by_qbi <= by_income else "taxable income (the cap)"
+    component = _qbi_tentative(qbi, rate, over, span, sstb)
+    amount = min(component, by_income)
+    cap = (
+        f"; capped at {pct(rate)} × {fmt(taxable, cur)} taxable income before it = "
+        f"{fmt(by_income, cur)}"
+    )
+    if over == 0:
+        which = "business income" if component <= by_income else "taxable income (the cap)"
+        return Figure(
+            "qbi_deduction",
+            "Qualified business income deduction",
+            amount,
+            f"Smaller of {pct(rate)} × {fmt(qbi, cur)} qualified business income "
+            f"(profit less the half-SE-tax deduction) = {fmt(component, cur)} and {pct(rate)} × "
+            f"{fmt(taxable, cur)} taxable income before it = {fmt(by_income, cur)}; the limit "
+            f"is {which}. Taxable income is not above the {fmt(threshold, cur)} threshold, so "
+            f"the kind of business and W-2 wages do not matter ({src}).",
+            cur,
+        )
+    share = _share(over, span)
+    if sstb:
+        counted = mul(qbi, Decimal(span - over) / Decimal(span))
+        steps = (
+            f"as {kind}, only {_share(span - over, span)} of the {fmt(qbi, cur)} qualified "
+            f"business income counts ({fmt(counted, cur)}); {pct(rate)} of it = "
+            f"{fmt(mul(counted, rate), cur)}"
+        )
+    else:
+        steps = (
+            f"{pct(rate)} × {fmt(qbi, cur)} qualified business income = {fmt(mul(qbi, rate), cur)}"
+        )
+    other = _qbi_tentative(qbi, rate, over, span, not sstb)
     return Figure(
         "qbi_deduction",
         "Qualified business income deduction",
         amount,
-        f"Smaller of {pct(rate)} × {fmt(max(qbi, 0), cur)} qualified business income "
-        f"(profit less the half-SE-tax deduction) = {fmt(by_qbi, cur)} and {pct(rate)} × "
-        f"{fmt(max(taxable_before_qbi, 0), cur)} taxable income before it = "
-        f"{fmt(by_income, cur)}; the limit is {which} ({ty.source('qbi')}).",
+        f"Taxable income before it ({fmt(taxable, cur)}) is {fmt(over, cur)} above the "
+        f"{fmt(threshold, cur)} threshold, within the {fmt(span, cur)} phase-in range: "
+        f"{steps}, reduced by {fmt(over, cur)} ÷ {fmt(span, cur)} = {share} (the W-2 wage "
+        f"and property limit, $0 in the books, phases in) = {fmt(component, cur)}{cap}. "
+        f"Computed for {kind}; "
+        + (
+            f"for a business that is not an SSTB it would be {fmt(min(other, by_income), cur)}"
+            if sstb
+            else f"if your work is an SSTB it would be {fmt(min(other, by_income), cur)}"
+        )
+        + f" ({src}).",
         cur,
     )
 
@@ -442,8 +523,11 @@ def us_estimate(
     prior_year_agi: int | None = None,
     prior_year_full_year: bool = True,
     paid_total: int = 0,
+    sstb: bool = False,
 ) -> Estimate:
-    """The whole US federal estimate for a year's projected self-employment ``profit``."""
+    """The whole US federal estimate for a year's projected self-employment ``profit``
+    (``sstb``: the business is a specified service trade or business, for the QBI deduction;
+    the pages assume it is not and say so)."""
     cur = ty.currency
     est = Estimate(country="US", year=ty.year, currency=cur, notes=ty.notes)
     se = us_self_employment_tax(ty, profit=profit, wages=wages)
@@ -475,7 +559,11 @@ def us_estimate(
     )
     qbi = est.add(
         us_qbi_deduction(
-            ty, status=status, qbi=max(0, profit - half), taxable_before_qbi=before_qbi
+            ty,
+            status=status,
+            qbi=max(0, profit - half),
+            taxable_before_qbi=before_qbi,
+            sstb=sstb,
         )
     )
     taxable = max(0, before_qbi - qbi.value)

@@ -114,6 +114,11 @@ class TaxYear:
     def qbi_threshold(self, status: str) -> int:
         return self.raw["qbi"]["threshold"][status] * 100
 
+    def qbi_phase_in_range(self, status: str) -> int:
+        """Section 199A(b)(3)(B): how far above the threshold the wage/property limit and the
+        specified-service-business exclusion are phased in (fully applied at its top)."""
+        return self.raw["qbi"]["phase_in_range"][status] * 100
+
     def estimated(self, key: str) -> Any:
         value = self.raw["estimated_tax"][key]
         if isinstance(value, str):

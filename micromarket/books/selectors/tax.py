@@ -5,7 +5,8 @@ the books (``selectors.entries.entry_totals``), the tax profile and the tax-year
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Sum
 from django.utils import timezone
@@ -34,8 +35,18 @@ DISCLAIMER = (
 )
 
 
-def today_for(owner) -> date:
-    return timezone.localdate()
+def _owner_zone(owner) -> ZoneInfo:
+    try:
+        return ZoneInfo(getattr(owner, "timezone", "") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError, TypeError):  # an unknown zone name: UTC
+        return ZoneInfo("UTC")
+
+
+def today_for(owner, *, now: datetime | None = None) -> date:
+    """The owner's calendar day at ``now`` (default: the current time) in their own time zone
+    (``owner.timezone``; UTC if it is unset or unknown). Due dates, reminder windows and the
+    year-to-date all count in the seller's days, not the server's."""
+    return timezone.localtime(now or timezone.now(), _owner_zone(owner)).date()
 
 
 def profile_get(owner) -> TaxProfile:
@@ -222,10 +233,11 @@ class NextPayment:
     period_label: str
     tax_year: int
     periods: tuple[str, ...] = ()
+    as_of: date | None = None  # the owner's day it was computed for
 
     @property
     def days_left(self) -> int:
-        return (self.due_date - timezone.localdate()).days
+        return (self.due_date - (self.as_of or timezone.localdate())).days
 
 
 def upcoming(owner, *, today: date | None = None) -> list[NextPayment]:
@@ -257,6 +269,7 @@ def upcoming(owner, *, today: date | None = None) -> list[NextPayment]:
                 period_label=" + ".join(d.label for d, _y, _c in dues),
                 tax_year=dues[0][1],
                 periods=tuple(d.period for d, _y, _c in dues),
+                as_of=today,
             )
         )
     return out

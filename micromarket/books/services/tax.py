@@ -132,7 +132,7 @@ def tax_payment_record(
             f"the tax year starts ({start:%-d %B %Y}).",
             field="date",
         )
-    if date > timezone.localdate():
+    if date > selectors.today_for(owner):
         raise ValidationFailed(
             "Record payments once they are made (no future dates).", field="date"
         )
@@ -158,14 +158,27 @@ def tax_payment_delete(*, owner, payment_id) -> None:
 # --- reminders --------------------------------------------------------------------------------
 
 
+REMINDER_PERIOD = "due"  # TaxReminder.period: one reminder per (owner, due date)
+
+
+def _reminded(owner, due_date: date) -> bool:
+    """Whether a reminder was already sent for this due date — whatever its period value (rows
+    written before reminders were keyed on the due date alone carry the first period's code)."""
+    return TaxReminder.objects.filter(owner=owner, due_date=due_date).exists()
+
+
 def _remind(profile: TaxProfile, item: selectors.NextPayment, now: datetime) -> bool:
-    """Record the reminder and notify; False if it was already sent for this due date."""
+    """Record the reminder and notify; False if it was already sent for this due date.
+
+    Keyed on (owner, due date) only: what falls due on a date can change (on 31 January, once
+    last year's balancing payment is paid, only the payment on account is left), but the
+    seller is reminded once per date. The unique constraint on (owner, due_date, period) with
+    the fixed period ``REMINDER_PERIOD`` makes a concurrent second send fail."""
     owner = profile.owner
-    period = item.periods[0][:12]
     try:
         with transaction.atomic():
             TaxReminder.objects.create(
-                owner=owner, due_date=item.due_date, period=period, sent_at=now
+                owner=owner, due_date=item.due_date, period=REMINDER_PERIOD, sent_at=now
             )
             amount = taxcalc.fmt(item.amount, item.currency)
             messaging_services.notification_send(
@@ -188,12 +201,12 @@ def _remind(profile: TaxProfile, item: selectors.NextPayment, now: datetime) -> 
 
 def tax_reminders_send(*, now: datetime | None = None) -> int:
     """Tell each owner with a tax profile about a payment still due within their reminder
-    window (``reminder_days`` before the due date), once per due date. Returns how many were
-    sent."""
+    window (``reminder_days`` before the due date, counted in the owner's own calendar days:
+    ``owner.timezone``), once per due date. Returns how many were sent."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
     sent = 0
     for profile in selectors.profiles_for_reminders():
+        today = selectors.today_for(profile.owner, now=now)
         try:
             items = selectors.upcoming(profile.owner, today=today)
         except Exception:  # one owner's bad data must not stop the others
@@ -203,9 +216,7 @@ def tax_reminders_send(*, now: datetime | None = None) -> int:
         for item in items:
             if item.due_date > horizon:
                 break
-            if TaxReminder.objects.filter(
-                owner=profile.owner, due_date=item.due_date, period=item.periods[0][:12]
-            ).exists():
+            if _reminded(profile.owner, item.due_date):
                 continue
             if _remind(profile, item, now):
                 sent += 1

@@ -205,16 +205,76 @@ def test_qbi_is_capped_at_20_percent_of_taxable_income():
     assert fig.value == D(4000)
 
 
-def test_qbi_above_the_threshold_is_not_estimated_and_says_so():
-    fig = taxcalc.us_qbi_deduction(
-        US25, status="single", qbi=D(250000), taxable_before_qbi=D(197301)
+QBI_250K = D(250000)
+
+
+def qbi(ty, taxable, *, qbi_amount=QBI_250K, status="single", sstb=False):
+    return taxcalc.us_qbi_deduction(
+        ty, status=status, qbi=qbi_amount, taxable_before_qbi=taxable, sstb=sstb
     )
-    assert fig.value == 0
-    assert "above the $197,300.00 threshold" in fig.how
-    at = taxcalc.us_qbi_deduction(
-        US25, status="single", qbi=D(250000), taxable_before_qbi=D(197300)
+
+
+@pytest.mark.parametrize("sstb", [False, True])
+def test_qbi_at_the_threshold_is_the_full_20_percent_for_any_business(sstb):
+    at = qbi(US25, D(197300), sstb=sstb)
+    assert at.value == D(39460)  # 20% × $197,300 (the taxable-income cap)
+    assert "not above the $197,300.00 threshold" in at.how
+
+
+def test_qbi_phases_out_over_the_range_for_a_business_that_is_not_a_specified_service():
+    # 2025 single: threshold $197,300, range $50,000; no W-2 wages or property in the books
+    mid = qbi(US25, D(222300))  # halfway: 20% × $250,000 = $50,000 less 50%
+    assert mid.value == D(25000)
+    assert "$25,000.00 above the $197,300.00 threshold" in mid.how
+    assert "= 50%" in mid.how
+    assert "not an SSTB" in mid.how
+    assert "if your work is an SSTB it would be $12,500.00" in mid.how
+    just_under_top = qbi(US25, D(247299))
+    assert just_under_top.value == D(1)  # $50,000 × $1 / $50,000
+    top = qbi(US25, D(247300))
+    assert top.value == 0
+    assert "phase-in range ($247,300.00)" in top.how
+    assert "W-2 wages" in top.how
+
+
+def test_qbi_of_a_specified_service_business_also_phases_out_its_income():
+    # only 50% of the income counts, then 20% of that is reduced by 50%: 20% × 250,000 × ¼
+    mid = qbi(US25, D(222300), sstb=True)
+    assert mid.value == D(12500)
+    assert "only 50% of the $250,000.00" in mid.how
+    assert qbi(US25, D(247300), sstb=True).value == 0
+
+
+def test_qbi_phase_in_range_is_wider_from_2026_and_doubled_for_joint_returns():
+    assert US25.qbi_phase_in_range("single") == D(50000)
+    assert US25.qbi_phase_in_range("mfj") == D(100000)
+    assert US26.qbi_phase_in_range("single") == D(75000)  # P.L. 119-21
+    assert US26.qbi_phase_in_range("mfj") == D(150000)
+    threshold = US26.qbi_threshold("mfj")
+    assert qbi(US26, threshold, status="mfj", qbi_amount=D(500000)).value == taxcalc.mul(
+        threshold, Decimal("0.2")
     )
-    assert at.value == D(39460)
+    mid = qbi(US26, threshold + D(75000), status="mfj", qbi_amount=D(500000))
+    assert mid.value == D(50000)  # 20% × $500,000 = $100,000 less 50%
+    assert qbi(US26, threshold + D(150000), status="mfj", qbi_amount=D(500000)).value == 0
+    assert any("phase_in_range" in item for item in US26.unverified)
+
+
+def test_qbi_mid_range_is_still_capped_by_taxable_income():
+    # a small business income above the threshold: 20% × QBI less the phase-in, then the cap
+    fig = qbi(US25, D(222300), qbi_amount=D(240000))
+    assert fig.value == D(24000)
+    assert fig.value <= taxcalc.mul(D(222300), Decimal("0.2"))
+
+
+def test_us_estimate_above_the_threshold_keeps_part_of_the_qbi_deduction():
+    est = taxcalc.us_estimate(US25, profit=D(240000), status="single")
+    v = by_key(est.figures)
+    assert D(197300) < v["taxable_before_qbi"] < D(247300)
+    assert 0 < v["qbi_deduction"] < taxcalc.mul(v["taxable_before_qbi"], Decimal("0.2"))
+    sstb = by_key(taxcalc.us_estimate(US25, profit=D(240000), status="single", sstb=True).figures)
+    assert sstb["qbi_deduction"] < v["qbi_deduction"]
+    assert sstb["total_tax"] > v["total_tax"]
 
 
 def test_us_estimate_chains_the_figures():

@@ -85,6 +85,26 @@ def test_estimate_page_explains_every_figure_and_says_it_is_not_advice(us_seller
     assert "Rev. Proc. 2024-40" in html  # sources are cited
 
 
+def test_estimate_page_explains_the_qbi_assumption_and_its_phase_in(us_seller):
+    # $245,000 more income: taxable income (about $239,700) is inside the 2025 QBI phase-in
+    # range ($197,300 to $247,300)
+    entry(us_seller, date(2025, 3, 20), 24500000)
+    with at(2025, 12, 31):
+        resp = as_user(us_seller).get(reverse("books:tax"))
+    html = resp.content.decode()
+    assert 'data-testid="tax-qbi-note"' in html
+    assert "specified service trade or business" in html
+    assert "consulting, performing arts" in html
+    fig = resp.context["view"].estimate.get("qbi_deduction")
+    assert fig.value > 0
+    assert "phase-in range" in fig.how
+    assert "if your work is an SSTB it would be" in fig.how
+    uk = make_seller()
+    services.tax_profile_update(owner=uk, country="UK")
+    with at(2025, 10, 1):
+        assert "tax-qbi-note" not in as_user(uk).get(reverse("books:tax")).content.decode()
+
+
 def test_estimate_page_for_an_unknown_year_is_404(us_seller):
     assert as_user(us_seller).get(reverse("books:tax") + "?year=1999").status_code == 404
     assert as_user(us_seller).get(reverse("books:tax") + "?year=x").status_code == 404
@@ -302,7 +322,7 @@ def test_reminder_is_sent_once_before_each_due_date(us_seller):
     with at(2025, 6, 12):
         assert services.tax_reminders_send() == 0
     reminder = TaxReminder.objects.get(owner=us_seller)
-    assert (reminder.due_date, reminder.period) == (date(2025, 6, 16), "Q2")
+    assert (reminder.due_date, reminder.period) == (date(2025, 6, 16), "due")
     note = Notification.objects.get(user=us_seller, category="books")
     assert "16 June 2025" in note.title
     assert "$1,250.00" in note.title
@@ -310,6 +330,92 @@ def test_reminder_is_sent_once_before_each_due_date(us_seller):
     with at(2025, 9, 10):
         assert services.tax_reminders_send() == 1  # the next due date gets its own
     assert TaxReminder.objects.filter(owner=us_seller).count() == 2
+
+
+def _in_zone(user, zone):
+    user.timezone = zone
+    user.save(update_fields=["timezone"])
+    return user
+
+
+def test_reminder_window_counts_in_the_sellers_own_days(us_seller):
+    # Q2 2025 is due Monday 16 June; the 7-day window opens on 9 June in the seller's zone
+    _in_zone(us_seller, "America/Los_Angeles")
+    # 03:30 UTC on 9 June is still 8 June, 20:30 in Los Angeles: not yet
+    with time_machine.travel(datetime(2025, 6, 9, 3, 30, tzinfo=UTC), tick=False):
+        assert selectors.today_for(us_seller) == date(2025, 6, 8)
+        assert services.tax_reminders_send() == 0
+    # 07:30 UTC is 00:30 on 9 June in Los Angeles: reminded
+    with time_machine.travel(datetime(2025, 6, 9, 7, 30, tzinfo=UTC), tick=False):
+        assert services.tax_reminders_send() == 1
+    assert TaxReminder.objects.get(owner=us_seller).due_date == date(2025, 6, 16)
+
+
+def test_a_seller_ahead_of_utc_is_reminded_on_their_local_day(us_seller):
+    _in_zone(us_seller, "Asia/Tokyo")
+    # 23:30 UTC on 8 June, the day before the window, is already 9 June 08:30 in Tokyo
+    with time_machine.travel(datetime(2025, 6, 8, 23, 30, tzinfo=UTC), tick=False):
+        assert services.tax_reminders_send() == 1
+    other = _in_zone(make_seller(), "America/Los_Angeles")
+    services.tax_profile_update(owner=other, country="US", prior_year_tax=500000)
+    entry(other, date(2025, 2, 10), 3000000)
+    with time_machine.travel(datetime(2025, 6, 8, 23, 30, tzinfo=UTC), tick=False):
+        assert services.tax_reminders_send() == 0  # 16:30 on 8 June in Los Angeles
+    assert not TaxReminder.objects.filter(owner=other).exists()
+
+
+def test_an_unknown_time_zone_counts_in_utc(us_seller):
+    _in_zone(us_seller, "Not/AZone")
+    moment = datetime(2025, 6, 8, 23, 30, tzinfo=UTC)
+    assert selectors.today_for(us_seller, now=moment) == date(2025, 6, 8)
+
+
+def test_next_payment_days_left_counts_from_the_sellers_day(us_seller):
+    _in_zone(us_seller, "America/Los_Angeles")
+    with time_machine.travel(datetime(2025, 6, 9, 3, 30, tzinfo=UTC), tick=False):
+        nxt = selectors.next_payment(us_seller)
+    assert nxt.due_date == date(2025, 6, 16)
+    assert nxt.days_left == 8  # from 8 June in Los Angeles
+
+
+def test_uk_reminder_is_sent_once_per_due_date_when_what_is_due_changes():
+    # 31 January 2027: the 2025/26 balancing payment and the 1st payment on account for 2026/27
+    user = make_seller()
+    services.tax_profile_update(owner=user, country="UK", uk_last_year_bill=300000)
+    with at(2027, 1, 25):
+        assert services.tax_reminders_send() == 1
+        first = selectors.next_payment(user)
+        assert first.periods[0] == "prev_bal"
+        # the seller pays last year's balance: only the payment on account is left that day
+        services.tax_payment_record(
+            owner=user, tax_year=2025, period="balancing", date=date(2027, 1, 25), amount=300000
+        )
+        left = selectors.next_payment(user)
+        assert left.due_date == date(2027, 1, 31)
+        assert left.periods == ("POA1",)
+        assert services.tax_reminders_send() == 0
+    with at(2027, 1, 28):
+        assert services.tax_reminders_send() == 0
+    reminder = TaxReminder.objects.get(owner=user)
+    assert (reminder.due_date, reminder.period) == (date(2027, 1, 31), "due")
+    assert Notification.objects.filter(user=user, category="books").count() == 1
+
+
+def test_a_reminder_recorded_under_a_period_code_is_not_sent_again(us_seller):
+    # reminders recorded before they were keyed on the due date alone carry the period code
+    TaxReminder.objects.create(owner=us_seller, due_date=date(2025, 6, 16), period="Q2")
+    with at(2025, 6, 10):
+        assert services.tax_reminders_send() == 0
+
+
+def test_a_payment_dated_today_in_the_sellers_zone_is_accepted(us_seller):
+    _in_zone(us_seller, "Asia/Tokyo")
+    # 20:00 UTC on 9 June is already 10 June in Tokyo
+    with time_machine.travel(datetime(2025, 6, 9, 20, 0, tzinfo=UTC), tick=False):
+        payment = services.tax_payment_record(
+            owner=us_seller, tax_year=2025, period="Q2", date=date(2025, 6, 10), amount=100000
+        )
+    assert payment.date == date(2025, 6, 10)
 
 
 def test_no_reminder_for_a_paid_installment(us_seller):
