@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
@@ -47,6 +47,7 @@ __all__ = [
     "payout_methods_for_owner",
     "payouts_for_owner",
     "payouts_in_payout",
+    "payouts_sent",
     "percent_label",
     "reconciliation_run_get",
     "reconciliation_runs",
@@ -174,6 +175,31 @@ def payouts_in_payout(*, owner) -> dict[str, int]:
         .annotate(total=Sum("amount"))
     )
     return {r["currency"]: r["total"] for r in rows}
+
+
+@dataclass(frozen=True)
+class PayoutSent:
+    """A payout as it shows on the seller's bank statement: the net that reaches the bank."""
+
+    net: int
+    currency: str
+    day: date  # the day it was sent (requested, while not sent yet)
+
+
+def payouts_sent(*, owner, since: date | None = None) -> list[PayoutSent]:
+    """The owner's payouts that are not failed, oldest first (the books' statement imports use
+    them to recognise a payout of earnings already counted as platform income)."""
+    qs = Payout.objects.filter(owner=owner).exclude(status=PayoutStatus.FAILED)
+    if since is not None:
+        qs = qs.filter(created_at__date__gte=since)
+    return [
+        PayoutSent(
+            net=p.amount - p.fee,
+            currency=p.currency,
+            day=timezone.localdate(p.sent_at or p.created_at),
+        )
+        for p in qs.order_by("created_at", "id")
+    ]
 
 
 @dataclass

@@ -27,6 +27,22 @@ MAPPING_HELP = (
 )
 
 
+def _exclude_lines(value: str) -> list[int] | None:
+    if not (value or "").strip():
+        return None
+    try:
+        raw = json.loads(value) if value.strip().startswith("[") else value.split(",")
+        if not isinstance(raw, list):
+            raise ValueError
+        return [int(str(line).strip()) for line in raw]
+    except (ValueError, TypeError):
+        raise ValidationFailed(
+            "exclude_lines must be a list of line numbers, such as [4, 9].",
+            code="exclude_lines_invalid",
+            field="exclude_lines",
+        ) from None
+
+
 def _mapping(data: bytes, mapping: str):
     if services.file_format(data) != "csv":
         return None
@@ -58,6 +74,7 @@ def import_preview(request: HttpRequest, file: File[UploadedFile], mapping: Form
         "rows": [r.__dict__ for r in preview.rows],
         "new_rows": preview.new_rows,
         "duplicates": preview.duplicates,
+        "transfers": preview.transfers,
         "skipped_zero": preview.skipped_zero,
         "previously_imported_at": preview.previous.created_at if preview.previous else None,
     }
@@ -68,6 +85,10 @@ def import_preview(request: HttpRequest, file: File[UploadedFile], mapping: Form
     response={201: ImportBatchOut, **PROBLEM_RESPONSES},
     summary="Import a statement: every row or none (multipart: file, mapping)",
     description=MAPPING_HELP + " Duplicates are skipped unless `include_duplicates` is true. "
+    "`exclude_lines`: the lines to leave out (owner draws, transfers between your accounts, "
+    "payouts), a JSON list such as `[4, 9]` or `4,9`; when it is not sent, the rows the preview "
+    "flags as `transfer` are left out (send `[]` to import them). Left-out rows are not saved "
+    "and are counted in `excluded`. "
     "**422** `import_rows_invalid`: nothing saved; `errors` lists each bad line.",
 )
 def import_create(
@@ -75,6 +96,7 @@ def import_create(
     file: File[UploadedFile],
     mapping: Form[str] = "",
     include_duplicates: Form[bool] = False,
+    exclude_lines: Form[str] = "",
 ):
     data = services.upload_read(file)
     batch = services.import_commit(
@@ -83,6 +105,7 @@ def import_create(
         filename=file.name or "",
         mapping=_mapping(data, mapping),
         include_duplicates=include_duplicates,
+        exclude_lines=_exclude_lines(exclude_lines),
     )
     return Status(201, batch)
 

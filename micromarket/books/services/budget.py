@@ -351,66 +351,188 @@ def income_allocate(*, entry: Entry, amount: int | None = None) -> list[Envelope
         ]
 
 
-def income_unallocate(*, entry: Entry) -> None:
-    """Take an income's shares back out of the envelopes (the income was deleted or is being
-    edited; the caller re-allocates after an edit).
+def _split_weighted(amount: int, weights: Sequence[int]) -> list[int]:
+    """``allocation_split`` for any positive weights (not only basis points totalling 100%)."""
+    total = sum(weights)
+    if total <= 0:
+        return [0 for _ in weights]
+    floors = [amount * w // total for w in weights]
+    remainders = [amount * w % total for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for i in order[: amount - sum(floors)]:
+        floors[i] += 1
+    return floors
 
-    Each envelope gives back its share, but never more than it holds. When some of the share
-    was already spent or moved, the rest is taken from the seller's other envelopes (owner pay
-    first, taxes last); what is left after that was spent for real and is not taken back. The
-    original allocation lines stay in the history (detached from the entry, so the entry can be
-    allocated again) next to the "Income removed" lines."""
+
+def _locked_envelopes(owner) -> dict[int, Envelope]:
+    return {
+        e.pk: e for e in Envelope.objects.select_for_update().filter(owner=owner).order_by("pk")
+    }
+
+
+def _take_back(*, entry: Entry, amount: int, currency: str, note: str) -> int:
+    """Take ``amount`` of an income back out of the envelopes; returns what could not be taken
+    back because it was already spent (the shortfall).
+
+    The amount is split like the income's own shares (its allocation lines, else the current
+    rules) and each envelope gives back its part, never more than it holds; what its envelope
+    no longer holds is taken from the other envelopes (owner pay first, taxes last). What is
+    still missing after that was spent for real: it is not taken back, and the lines say so."""
+    if amount <= 0:
+        return 0
+    envelopes = _locked_envelopes(entry.owner)
+    balances = {pk: _balance(e, currency) for pk, e in envelopes.items()}
+    shares = {
+        m.envelope_id: m.amount
+        for m in EnvelopeMovement.objects.filter(
+            entry=entry, kind=EnvelopeMovement.Kind.ALLOCATION, currency=currency
+        )
+        if m.amount > 0 and m.envelope_id in envelopes
+    }
+    if not shares:
+        shares = {pk: e.percent_bps for pk, e in envelopes.items() if e.archived_at is None}
+    ids = sorted(shares)
+    own: dict[int, int] = {}
+    shortfall = 0
+    for pk, part in zip(ids, _split_weighted(amount, [shares[pk] for pk in ids]), strict=True):
+        take = min(part, max(0, balances[pk]))
+        shortfall += part - take
+        if take:
+            own[pk] = take
+            balances[pk] -= take
+    others: dict[int, int] = {}
+    order = sorted(
+        envelopes.values(), key=lambda e: (_TAKE_BACK_ORDER.get(e.role, 1), e.position, e.pk)
+    )
+    for envelope in order:
+        if not shortfall:
+            break
+        take = min(shortfall, max(0, balances[envelope.pk]))
+        if take:
+            others[envelope.pk] = take
+            balances[envelope.pk] -= take
+            shortfall -= take
+    unrecovered = (
+        f"; {_fmt(shortfall, currency)} of it was already spent and could not be taken back"
+        if shortfall
+        else ""
+    )
+    for pk, take in own.items():
+        EnvelopeMovement.objects.create(
+            envelope_id=pk,
+            kind=EnvelopeMovement.Kind.REVERSAL,
+            amount=-take,
+            currency=currency,
+            entry=entry,
+            note=f"{note}{unrecovered}"[:300],
+        )
+    for pk, take in others.items():
+        EnvelopeMovement.objects.create(
+            envelope_id=pk,
+            kind=EnvelopeMovement.Kind.REVERSAL,
+            amount=-take,
+            currency=currency,
+            entry=entry,
+            note=f"{note} (its own share was already spent){unrecovered}"[:300],
+        )
+    return shortfall
+
+
+def income_unallocate(
+    *, entry: Entry, amount: int | None = None, currency: str | None = None
+) -> int:
+    """Take an income back out of the envelopes (the income is deleted, becomes an expense or
+    changes currency); returns the shortfall: what was already spent and could not be taken
+    back (0 when everything came back).
+
+    ``amount``/``currency``: what the income had allocated (default: its allocation lines, i.e.
+    the amount of an income never edited). Each envelope gives back its share, but never more
+    than it holds; the rest comes from the seller's other envelopes (owner pay first, taxes
+    last); what is left after that was spent for real, is not taken back and is written on the
+    lines. The allocation lines stay in the history (detached from the entry, so the entry can
+    be allocated again) next to the "Income removed" lines."""
     with transaction.atomic():
         allocations = list(
             EnvelopeMovement.objects.filter(entry=entry, kind=EnvelopeMovement.Kind.ALLOCATION)
         )
-        if not allocations:
-            return
-        currency = allocations[0].currency
-        envelopes = {
-            e.pk: e
-            for e in Envelope.objects.select_for_update().filter(owner=entry.owner).order_by("pk")
-        }
-        balances = {pk: _balance(e, currency) for pk, e in envelopes.items()}
+        if amount is None or not EnvelopeMovement.objects.filter(entry=entry).exists():
+            amount = sum(m.amount for m in allocations)  # never shared out: nothing to take
+        if currency is None:
+            currency = allocations[0].currency if allocations else entry.currency
         label = entry.payee or entry.get_kind_display()
-        note = f"Income of {entry.date:%Y-%m-%d} ({label}) changed or removed"[:300]
-        shortfall = 0
-        for movement in allocations:
-            take = min(movement.amount, max(0, balances[movement.envelope_id]))
-            shortfall += movement.amount - take
-            if take:
-                balances[movement.envelope_id] -= take
-                EnvelopeMovement.objects.create(
-                    envelope_id=movement.envelope_id,
-                    kind=EnvelopeMovement.Kind.REVERSAL,
-                    amount=-take,
-                    currency=currency,
-                    entry=entry,
-                    note=note,
-                )
-        if shortfall:
-            others = sorted(
-                envelopes.values(),
-                key=lambda e: (_TAKE_BACK_ORDER.get(e.role, 1), e.position, e.pk),
-            )
-            for envelope in others:
-                if not shortfall:
-                    break
-                take = min(shortfall, max(0, balances[envelope.pk]))
-                if take:
-                    balances[envelope.pk] -= take
-                    shortfall -= take
-                    EnvelopeMovement.objects.create(
-                        envelope=envelope,
-                        kind=EnvelopeMovement.Kind.REVERSAL,
-                        amount=-take,
-                        currency=currency,
-                        entry=entry,
-                        note=f"{note} (its own share was already spent)"[:300],
-                    )
-        ids = [m.pk for m in allocations]
+        note = f"Income of {entry.date:%Y-%m-%d} ({label}) changed or removed"
+        shortfall = _take_back(entry=entry, amount=amount, currency=currency, note=note)
         detached = f"Share of income #{entry.pk} of {entry.date:%Y-%m-%d} (since changed)"
-        EnvelopeMovement.objects.filter(pk__in=ids).update(entry=None, note=detached[:300])
+        if shortfall:
+            detached += f"; {_fmt(shortfall, currency)} already spent, not taken back"
+        EnvelopeMovement.objects.filter(pk__in=[m.pk for m in allocations]).update(
+            entry=None, note=detached[:300]
+        )
+        return shortfall
+
+
+def income_reallocate(*, entry: Entry, old_kind: str, old_amount: int, old_currency: str) -> int:
+    """Bring the envelopes in line after an income was edited (``entry`` already holds the new
+    kind, amount and currency); returns the shortfall (see ``income_unallocate``).
+
+    The envelopes always hold the incomes allocated minus what was spent from them:
+    - same currency, amount raised: only the difference is shared out by the current rules
+      (largest remainder on the difference), so money already spent stays spent;
+    - same currency, amount lowered: the difference is taken back, never more than the
+      envelopes hold;
+    - currency changed or no longer income: the old amount is taken back and the new one, if
+      still income, is shared out in full."""
+    # An income never shared out (recorded before the budget existed) has nothing to adjust.
+    was_income = (
+        old_kind == Entry.Kind.INCOME and EnvelopeMovement.objects.filter(entry=entry).exists()
+    )
+    is_income = entry.kind == Entry.Kind.INCOME
+    with transaction.atomic():
+        if not was_income:
+            if is_income:
+                income_allocate(entry=entry, amount=entry.amount)
+            return 0
+        if not is_income or old_currency != entry.currency:
+            shortfall = income_unallocate(entry=entry, amount=old_amount, currency=old_currency)
+            if is_income:
+                income_allocate(entry=entry, amount=entry.amount)
+            return shortfall
+        label = entry.payee or entry.get_kind_display()
+        change = (
+            f"Income of {entry.date:%Y-%m-%d} ({label}) changed from "
+            f"{_fmt(old_amount, old_currency)} to {_fmt(entry.amount, entry.currency)}"
+        )
+        difference = entry.amount - old_amount
+        if difference < 0:
+            return _take_back(entry=entry, amount=-difference, currency=entry.currency, note=change)
+        if difference > 0:
+            _allocate_difference(entry=entry, amount=difference, note=change)
+        return 0
+
+
+def _allocate_difference(*, entry: Entry, amount: int, note: str) -> None:
+    envelopes = envelopes_ensure_default(owner=entry.owner)
+    weights = [e.percent_bps for e in envelopes]
+    if sum(weights) != TOTAL_BPS:
+        raise ValidationFailed(
+            "Your allocation rules do not total 100%; fix them on the Budget page.",
+            code="rules_not_100",
+            field="rules",
+        )
+    # One allocation line per envelope and entry: the earlier ones stay in the history.
+    EnvelopeMovement.objects.filter(entry=entry, kind=EnvelopeMovement.Kind.ALLOCATION).update(
+        entry=None
+    )
+    for envelope, part in zip(envelopes, allocation_split(amount, weights), strict=True):
+        if part:
+            EnvelopeMovement.objects.create(
+                envelope=envelope,
+                kind=EnvelopeMovement.Kind.ALLOCATION,
+                amount=part,
+                currency=entry.currency,
+                entry=entry,
+                note=f"{note}: {envelope.percent_bps / 100:g}% of the difference"[:300],
+            )
 
 
 # --- moves and spending -------------------------------------------------------------------

@@ -102,6 +102,11 @@ def _date_check(value, *, field: str = "date") -> date:
     return value
 
 
+def date_check(value, *, field: str = "date") -> date:
+    """The books' date rule: from 1990 to a year from today (imports check rows with it)."""
+    return _date_check(value, field=field)
+
+
 def _text(value: str, limit: int, field: str) -> str:
     value = (value or "").strip()
     if len(value) > limit:
@@ -352,7 +357,10 @@ def entry_update(
 ) -> Entry:
     """Change an entry. Entries copied from elsewhere (platform earnings, invoice payments,
     mileage) keep their kind, date, amount and currency. When an income's amount, currency or
-    kind changes, its envelope shares are taken back and the new amount is shared again."""
+    kind changes the envelopes follow (``budget.income_reallocate``): a raise shares out only
+    the difference, a cut takes the difference back (never more than the envelopes hold), so
+    money already spent from an envelope stays spent. ``entry.budget_shortfall`` is what could
+    not be taken back."""
     with transaction.atomic():
         entry = _entry_lock(owner, entry_id)
         new = {
@@ -374,10 +382,8 @@ def entry_update(
                         code="entry_locked",
                         field=name,
                     )
-        money_changed = (c.kind, c.amount, c.currency) != (entry.kind, entry.amount, entry.currency)
-        was_income = entry.kind == Entry.Kind.INCOME
-        if money_changed and was_income:
-            budget_services.income_unallocate(entry=entry)
+        old_kind, old_amount, old_currency = entry.kind, entry.amount, entry.currency
+        money_changed = (c.kind, c.amount, c.currency) != (old_kind, old_amount, old_currency)
         for name in ("kind", "date", "amount", "currency", "category", "payee", "note"):
             setattr(entry, name, getattr(c, name))
         entry.fingerprint = entry_fingerprint(
@@ -390,13 +396,18 @@ def entry_update(
             entry.receipt = ""
             entry.receipt_type = ""
         entry.save()
-        if money_changed and entry.kind == Entry.Kind.INCOME:
-            budget_services.income_allocate(entry=entry, amount=entry.amount)
+        entry.budget_shortfall = 0
+        if money_changed:
+            entry.budget_shortfall = budget_services.income_reallocate(
+                entry=entry, old_kind=old_kind, old_amount=old_amount, old_currency=old_currency
+            )
         return entry
 
 
-def entry_delete(*, owner, entry_id: int) -> None:
-    """Delete an entry the seller recorded (its envelope shares are taken back first)."""
+def entry_delete(*, owner, entry_id: int) -> int:
+    """Delete an entry the seller recorded. An income is taken back out of the envelopes first,
+    never more than they hold; returns what could not be taken back because it was already
+    spent (also written on the envelope history), 0 otherwise."""
     with transaction.atomic():
         entry = _entry_lock(owner, entry_id)
         if entry.source in LOCKED_SOURCES:
@@ -404,11 +415,15 @@ def entry_delete(*, owner, entry_id: int) -> None:
                 f"This entry {LOCKED_SOURCES[entry.source]}, so it cannot be deleted here.",
                 code="entry_locked",
             )
+        shortfall = 0
         if entry.kind == Entry.Kind.INCOME:
-            budget_services.income_unallocate(entry=entry)
+            shortfall = budget_services.income_unallocate(
+                entry=entry, amount=entry.amount, currency=entry.currency
+            )
         if entry.receipt:
             _delete_file_on_commit(entry.receipt.storage, entry.receipt.name)
         entry.delete()
+        return shortfall
 
 
 # --- platform earnings --------------------------------------------------------------------
@@ -508,6 +523,27 @@ class MileageRate:
     rate: int
     scale: int
     explanation: str
+    # The tax year's tiers (UK: 45p for the first 10,000 business miles, 25p after), used to
+    # split a trip that crosses the threshold; None for a single rate.
+    detail: taxdata.MileageRate | None = None
+
+    def amount(self, miles: Decimal, miles_before: Decimal) -> tuple[int, str]:
+        """(the deduction in minor units rounded half up, how it was computed). A UK trip that
+        crosses the tax year's threshold is paid at the higher rate up to it, the lower after."""
+        d = self.detail
+        if d is not None and d.threshold_miles is not None and d.rate_after is not None:
+            first = max(Decimal(0), min(miles, Decimal(d.threshold_miles) - miles_before))
+            if 0 < first < miles:
+                rest = miles - first
+                high = _rate_text(d.rate, d.scale, self.currency, d.year)
+                low = _rate_text(d.rate_after, d.scale, self.currency, d.year)
+                text = (
+                    f"{_miles_text(first)} mi at {high} + {_miles_text(rest)} mi at {low} (the "
+                    f"trip passes the first {d.threshold_miles:,} business miles of the tax year)"
+                )
+                return d.amount(miles, miles_before), text
+        tenths = miles * Decimal(self.rate) / Decimal(self.scale)
+        return int(tenths.quantize(Decimal(1), rounding=ROUND_HALF_UP)), self.explanation
 
 
 def _country(owner) -> str:
@@ -530,6 +566,7 @@ def mileage_rate_for(*, owner, day: date, miles_before: Decimal = Decimal(0)) ->
         year = day.year
     try:
         data = taxdata.mileage_rate(country, year)
+        detail = taxdata.mileage_rate_detail(country, year)
     except (KeyError, LookupError, ValueError, AttributeError) as exc:
         raise ValidationFailed(
             f"There is no mileage rate for the {year} tax year yet.",
@@ -538,7 +575,9 @@ def mileage_rate_for(*, owner, day: date, miles_before: Decimal = Decimal(0)) ->
         ) from exc
     currency = "GBP" if country == TaxProfile.Country.UK else "USD"
     if isinstance(data, int):
-        return MileageRate(country, currency, data, 10, _rate_text(data, 10, currency, year))
+        return MileageRate(
+            country, currency, data, 10, _rate_text(data, 10, currency, year), detail
+        )
     # UK: a tiered rate ({"first": .., "after": .., "threshold": ..} or (first, after, threshold))
     if isinstance(data, dict):
         first = data.get("first") or data.get("rate")
@@ -553,7 +592,11 @@ def mileage_rate_for(*, owner, day: date, miles_before: Decimal = Decimal(0)) ->
         f" (the first {threshold:,} business miles of the tax year; "
         f"{_rate_text(after, scale, currency, year)} after)"
     )
-    return MileageRate(country, currency, int(rate), int(scale), text)
+    return MileageRate(country, currency, int(rate), int(scale), text, detail)
+
+
+def _miles_text(miles: Decimal) -> str:
+    return f"{miles.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,}"
 
 
 def _rate_text(rate: int, scale: int, currency: str, year: int) -> str:
@@ -613,11 +656,7 @@ def mileage_trip_create(
         before = _miles_this_year_before(owner, _country(owner), day)
         rate = mileage_rate_for(owner=owner, day=day, miles_before=before)
         miles = _miles(value, unit)
-        amount = int(
-            (miles * Decimal(rate.rate) / Decimal(rate.scale)).quantize(
-                Decimal(1), rounding=ROUND_HALF_UP
-            )
-        )
+        amount, explanation = rate.amount(miles, before)
         if amount <= 0:
             raise ValidationFailed(
                 "That trip is too short to record.", code="distance_invalid", field="distance"
@@ -642,7 +681,7 @@ def mileage_trip_create(
             currency=rate.currency,
             category="car_truck",
             payee="Mileage",
-            note=f"{value} {unit} {where}: {purpose} at {rate.explanation}"[:500],
+            note=f"{value} {unit} {where}: {purpose} at {explanation}"[:500],
             source=Entry.Source.MILEAGE,
             source_ref=f"mileage:{trip.pk}",
         )

@@ -12,7 +12,7 @@ import re
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.files.base import ContentFile
@@ -24,7 +24,8 @@ from micromarket.books.models import Entry, ImportBatch
 from micromarket.books.services import entries as entry_services
 from micromarket.core.errors import NotFound, ValidationFailed
 from micromarket.core.files import file_sniff
-from micromarket.core.money import currency_check, to_minor
+from micromarket.core.money import currency_check, money_format, to_minor
+from micromarket.payments import selectors as payment_selectors
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -86,6 +87,9 @@ class ImportRow:
     category: str
     source_ref: str = ""  # OFX: the bank's transaction id
     duplicate: bool = False
+    # Why the row is probably a transfer of money already in the books (a micromarket payout,
+    # an invoice payment already recorded): such rows are left out unless the seller keeps them.
+    transfer: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -113,8 +117,19 @@ class ImportPreview:
         return sum(1 for r in self.rows if r.duplicate)
 
     @property
+    def transfers(self) -> int:
+        return sum(1 for r in self.rows if r.transfer and not r.duplicate)
+
+    @property
     def new_rows(self) -> int:
-        return len(self.rows) - self.duplicates
+        return len(self.rows) - self.duplicates - self.transfers
+
+    def excluded_lines(self, exclude_lines=None) -> set[int]:
+        """The lines left out: ``exclude_lines`` when the seller chose them (ticked boxes on
+        the preview, the API's list), else the rows flagged as transfers."""
+        if exclude_lines is None:
+            return {r.line for r in self.rows if r.transfer}
+        return {int(line) for line in exclude_lines}
 
 
 class _Errors:
@@ -323,8 +338,9 @@ def csv_parse(data: bytes, mapping: CsvMapping) -> tuple[list[ImportRow], int]:
                 "date",
             )
             continue
-        if day.year < 1990 or day.year > 2100:
-            errors.add(line, f"{day.isoformat()} is out of range", "date")
+        problem = _date_problem(day)
+        if problem:
+            errors.add(line, problem, "date")
             continue
         currency = default_currency
         if mapping.currency is not None and _cell(cells, mapping.currency):
@@ -378,6 +394,16 @@ def csv_parse(data: bytes, mapping: CsvMapping) -> tuple[list[ImportRow], int]:
     return rows, zero
 
 
+def _date_problem(day: date) -> str:
+    """The books' own date rule (``entries.date_check``), so the preview refuses what the
+    import would."""
+    try:
+        entry_services.date_check(day)
+    except ValidationFailed as exc:
+        return f"{day.isoformat()} is out of range ({exc.message.rstrip('.').lower()})"
+    return ""
+
+
 def _ofx_lines(text: str) -> list[int]:
     """The line number of each <STMTTRN> in the file, in order."""
     return [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"<STMTTRN>", text, re.I)]
@@ -426,6 +452,11 @@ def ofx_parse(data: bytes) -> tuple[list[ImportRow], int]:
         if signed == 0:
             zero += 1
             continue
+        day = trn.dtposted.date()
+        problem = _date_problem(day)
+        if problem:
+            errors.add(line, problem, "DTPOSTED")
+            continue
         kind = Entry.Kind.INCOME if signed > 0 else Entry.Kind.EXPENSE
         payee = (trn.name or (trn.payee.name if getattr(trn, "payee", None) else "") or "")[:200]
         fitid = str(trn.fitid)
@@ -434,7 +465,7 @@ def ofx_parse(data: bytes) -> tuple[list[ImportRow], int]:
             ImportRow(
                 line=line,
                 kind=kind,
-                date=trn.dtposted.date(),
+                date=day,
                 amount=abs(signed),
                 currency=currency,
                 payee=payee,
@@ -476,19 +507,91 @@ def _mark_duplicates(owner, rows: list[ImportRow]) -> None:
             "fingerprint", flat=True
         )
     )
+    seen_refs: set[str] = set()
     for row in rows:
-        if row.source_ref and row.source_ref in known_refs:
+        if row.source_ref and (row.source_ref in known_refs or row.source_ref in seen_refs):
+            # Already in the books, or the same bank transaction id twice in this file.
             row.duplicate = True
-        elif existing[row.fingerprint] > 0:
+            seen_refs.add(row.source_ref)
+        elif row.source_ref:
+            seen_refs.add(row.source_ref)
+        if row.duplicate:
+            continue
+        if existing[row.fingerprint] > 0:
             existing[row.fingerprint] -= 1
             row.duplicate = True
+
+
+PAYOUT_DAYS = (-1, 7)  # a payout reaches the bank from the day before it is sent to a week after
+INVOICE_DAYS = 5  # an invoice payment is recorded within 5 days of the bank's date
+
+
+def _mark_transfers(owner, rows: list[ImportRow]) -> None:
+    """Flag money in that is probably already in the books under another name, so it is not
+    counted twice: a payout of micromarket earnings (already there as gross platform income,
+    the payee or memo names micromarket or the amount is one of the seller's payouts) or a
+    client's payment already recorded on an invoice (same amount and currency within 5 days).
+    Each payout or invoice payment explains one row at most."""
+    incoming = [r for r in rows if r.kind == Entry.Kind.INCOME and not r.duplicate]
+    if not incoming:
+        return
+    first = min(r.date for r in incoming) - timedelta(days=max(INVOICE_DAYS, PAYOUT_DAYS[1]))
+    payouts = payment_selectors.payouts_sent(owner=owner, since=first - timedelta(days=1))
+    used_payouts: set[int] = set()
+    payments = list(
+        Entry.objects.filter(
+            owner=owner,
+            kind=Entry.Kind.INCOME,
+            source=Entry.Source.INVOICE,
+            date__gte=first,
+        ).values_list("pk", "date", "amount", "currency")
+    )
+    used_payments: set[int] = set()
+    for row in incoming:
+        text = f"{row.payee} {row.note}".lower()
+        if "micromarket" in text:
+            row.transfer = (
+                "A micromarket payout: those earnings are already in your books as platform income"
+            )
+            continue
+        for i, payout in enumerate(payouts):
+            lag = (row.date - payout.day).days
+            if (
+                i not in used_payouts
+                and payout.currency == row.currency
+                and payout.net == row.amount
+                and PAYOUT_DAYS[0] <= lag <= PAYOUT_DAYS[1]
+            ):
+                used_payouts.add(i)
+                row.transfer = (
+                    f"Same amount as your micromarket payout of {payout.day.day} "
+                    f"{payout.day:%b %Y}: those earnings are already in your books as platform "
+                    "income"
+                )
+                break
+        if row.transfer:
+            continue
+        for pk, day, amount, currency in payments:
+            if (
+                pk not in used_payments
+                and currency == row.currency
+                and amount == row.amount
+                and abs((row.date - day).days) <= INVOICE_DAYS
+            ):
+                used_payments.add(pk)
+                row.transfer = (
+                    f"Same amount as the invoice payment of "
+                    f"{money_format(amount, currency)} recorded on {day.day} {day:%b %Y}"
+                )
+                break
 
 
 def import_preview(
     *, owner, data: bytes, filename: str, mapping: CsvMapping | None = None
 ) -> ImportPreview:
     """Read the whole file (nothing is saved): every row as it would be recorded, duplicates
-    flagged; or ValidationFailed with each bad line."""
+    and probable transfers (``_mark_transfers``) flagged; or ValidationFailed with each bad
+    line."""
     fmt = file_format(data)
     if fmt == ImportBatch.Format.OFX:
         rows, zero = ofx_parse(data)
@@ -499,6 +602,7 @@ def import_preview(
         rows, zero = csv_parse(data, mapping)
         header = csv_header(data) if mapping.has_header else []
     _mark_duplicates(owner, rows)
+    _mark_transfers(owner, rows)
     sha = hashlib.sha256(data).hexdigest()
     previous = ImportBatch.objects.filter(owner=owner, sha256=sha).first()
     return ImportPreview(
@@ -519,10 +623,23 @@ def import_commit(
     filename: str,
     mapping: CsvMapping | None = None,
     include_duplicates: bool = False,
+    exclude_lines=None,
 ) -> ImportBatch:
     """Import the whole file in one transaction: every row, or — when one is bad — none.
-    Duplicates are skipped unless ``include_duplicates``."""
+    Duplicates are skipped unless ``include_duplicates`` (the same bank transaction id twice in
+    the file always counts once). ``exclude_lines``: the lines the seller leaves out (owner
+    draws, transfers between their accounts, payouts …); None leaves out the rows flagged as
+    transfers. Left-out rows are not saved: ``batch.rows - batch.imported - batch.duplicates``
+    of them (``import_excluded``)."""
     preview = import_preview(owner=owner, data=data, filename=filename, mapping=mapping)
+    excluded = preview.excluded_lines(exclude_lines)
+    unknown = excluded - {r.line for r in preview.rows}
+    if unknown:
+        raise ValidationFailed(
+            f"The file has no row on line {min(unknown)} to leave out.",
+            code="exclude_line_unknown",
+            field="exclude_lines",
+        )
     with transaction.atomic():
         batch = ImportBatch.objects.create(
             owner=owner,
@@ -532,9 +649,15 @@ def import_commit(
             mapping=mapping.as_dict() if mapping and preview.format == "csv" else {},
             rows=len(preview.rows),
         )
-        imported = 0
+        imported = duplicates = 0
+        refs_seen: set[str] = set()
         for row in preview.rows:
-            if row.duplicate and not include_duplicates:
+            repeated = bool(row.source_ref) and row.source_ref in refs_seen
+            refs_seen.add(row.source_ref)
+            if repeated or (row.duplicate and not include_duplicates):
+                duplicates += 1
+                continue
+            if row.line in excluded:
                 continue
             ref = f"import:{batch.pk}:{row.line}"
             if row.source_ref and not row.duplicate:
@@ -572,9 +695,14 @@ def import_commit(
             Entry.objects.filter(pk=entry.pk).update(import_batch=batch)
             imported += 1
         batch.imported = imported
-        batch.duplicates = len(preview.rows) - imported
+        batch.duplicates = duplicates
         batch.save(update_fields=["imported", "duplicates"])
         return batch
+
+
+def import_excluded(batch: ImportBatch) -> int:
+    """How many rows of an import the seller left out (transfers, payouts, owner draws)."""
+    return max(0, batch.rows - batch.imported - batch.duplicates)
 
 
 # --- files waiting between the upload and the confirmation --------------------------------

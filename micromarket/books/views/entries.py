@@ -138,7 +138,7 @@ def entry_edit(request, pk: int):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.entry_update(
+                updated = services.entry_update(
                     owner=request.user,
                     entry_id=entry.pk,
                     kind=data["kind"],
@@ -155,9 +155,20 @@ def entry_edit(request, pk: int):
                 form_add_domain_error(form, exc)
             else:
                 messages.success(request, "Entry saved.")
+                _warn_shortfall(request, getattr(updated, "budget_shortfall", 0), entry.currency)
                 return redirect("books:entries")
         return _entry_form_page(request, form, entry, status=400)
     return _entry_form_page(request, EntryForm.for_entry(entry), entry)
+
+
+def _warn_shortfall(request, shortfall: int | None, currency: str) -> None:
+    """Say when the budget could not take an income's share back (it was already spent)."""
+    if shortfall:
+        messages.warning(
+            request,
+            f"{money_format(shortfall, currency)} of this income's share was already spent "
+            "from your envelopes, so your budget could not take it back.",
+        )
 
 
 @login_required
@@ -166,13 +177,14 @@ def entry_delete(request, pk: int):
     error = None
     if request.method == "POST":
         try:
-            services.entry_delete(owner=request.user, entry_id=entry.pk)
+            shortfall = services.entry_delete(owner=request.user, entry_id=entry.pk)
         except NotFound as exc:
             raise Http404(exc.message) from None
         except DomainError as exc:
             error = exc.message
         else:
             messages.success(request, "Entry deleted.")
+            _warn_shortfall(request, shortfall, entry.currency)
             return redirect("books:entries")
     return render(
         request,

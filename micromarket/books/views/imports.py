@@ -1,6 +1,7 @@
 """Pages of the imports area: upload a statement, map its columns (CSV), see every row as it
-will be recorded (duplicates flagged), then import it all — or, when a row is bad, nothing,
-with the line numbers to fix. See docs/books/entries.md#imports."""
+will be recorded (duplicates and probable transfers flagged, a box per row to leave it out),
+then import it all — or, when a row is bad, nothing, with the line numbers to fix. See
+docs/books/entries.md#imports."""
 
 from __future__ import annotations
 
@@ -37,9 +38,24 @@ def _index(request, form=None, status=200):
     )
 
 
-def _preview_page(request, *, token, filename, data, form=None, status=200):
+def _lines(values) -> set[int]:
+    return {int(v) for v in values if str(v).isdigit()}
+
+
+def _exclude_lines(request, preview) -> set[int] | None:
+    """The lines the seller left out: rows shown with their box unticked, plus flagged rows
+    beyond the ones shown. None when the page had no boxes yet (the defaults apply)."""
+    shown = _lines(request.POST.getlist("shown"))
+    if not shown:
+        return None
+    ticked = _lines(request.POST.getlist("include"))
+    hidden = {r.line for r in preview.rows if r.transfer and r.line not in shown}
+    return (shown - ticked) | hidden
+
+
+def _preview_page(request, *, token, filename, data, form=None, status=200, errors=()):
     fmt = services.file_format(data)
-    preview, errors = None, []
+    preview, errors = None, list(errors)
     header: list[str] = []
     if fmt == ImportBatch.Format.CSV:
         try:
@@ -86,8 +102,13 @@ def _preview_page(request, *, token, filename, data, form=None, status=200):
                 owner=request.user, data=data, filename=filename, mapping=mapping
             )
         except ValidationFailed as exc:
-            errors = _errors(exc)
+            errors += [e for e in _errors(exc) if e not in errors]
             status = 400 if request.method == "POST" and "action" in request.POST else status
+    excluded = None
+    if preview is not None and request.method == "POST":
+        excluded = _exclude_lines(request, preview)
+    if preview is not None:
+        excluded = preview.excluded_lines(excluded)
     return render(
         request,
         "books/imports/preview.html",
@@ -101,6 +122,7 @@ def _preview_page(request, *, token, filename, data, form=None, status=200):
             "rows": preview.rows[:PREVIEW_ROWS] if preview else [],
             "more": max(0, len(preview.rows) - PREVIEW_ROWS) if preview else 0,
             "errors": errors,
+            "excluded": excluded or set(),
             "header": header,
             "labels": {c.key: c.label for c in categories.ALL.values()},
         },
@@ -148,31 +170,26 @@ def import_preview(request):
         form.fields = {
             k: v for k, v in form.fields.items() if k in ("token", "filename", "include_duplicates")
         }
+    errors: list[str] = []
     if request.POST.get("action") == "import" and form.is_valid():
         mapping = form.mapping() if fmt == ImportBatch.Format.CSV else None
         try:
+            preview = services.import_preview(
+                owner=request.user, data=data, filename=filename, mapping=mapping
+            )
             batch = services.import_commit(
                 owner=request.user,
                 data=data,
                 filename=filename,
                 mapping=mapping,
                 include_duplicates=form.cleaned_data.get("include_duplicates", False),
+                exclude_lines=_exclude_lines(request, preview),
             )
-        except DomainError:
-            pass  # the preview below shows every bad line
+        except DomainError as exc:
+            errors = _errors(exc)  # shown above the preview, with every bad line
         else:
             services.import_unstage(owner=request.user, token=token)
-            skipped = batch.duplicates
-            messages.success(
-                request,
-                f"Imported {batch.imported} entr{'y' if batch.imported == 1 else 'ies'} from "
-                f"{batch.filename}"
-                + (
-                    f"; {skipped} duplicate{'s' if skipped != 1 else ''} skipped."
-                    if skipped
-                    else "."
-                ),
-            )
+            messages.success(request, _imported_message(batch))
             return redirect("books:entries")
     return _preview_page(
         request,
@@ -181,7 +198,21 @@ def import_preview(request):
         data=data,
         form=form,
         status=400 if request.POST.get("action") == "import" else 200,
+        errors=errors,
     )
+
+
+def _imported_message(batch: ImportBatch) -> str:
+    parts = [
+        f"Imported {batch.imported} entr{'y' if batch.imported == 1 else 'ies'} from "
+        f"{batch.filename}"
+    ]
+    if batch.duplicates:
+        parts.append(f"{batch.duplicates} duplicate{'s' if batch.duplicates != 1 else ''} skipped")
+    left_out = services.import_excluded(batch)
+    if left_out:
+        parts.append(f"{left_out} row{'s' if left_out != 1 else ''} skipped as transfers")
+    return "; ".join(parts) + "."
 
 
 urlpatterns = [
