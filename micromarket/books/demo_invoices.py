@@ -127,6 +127,13 @@ def _priya(owner, today) -> None:
 
 
 def _sam(owner, today) -> None:
+    # Issuing a 20% VAT invoice needs the seller's VAT number (EN 16931 BR-S-02).
+    services.invoice_settings_update(
+        owner=owner,
+        legal_name="Sam's Studio Ltd",
+        vat_id="GB987654321",
+        business_address="4 Bridge Street\nManchester M3 3BW",
+    )
     client = services.client_create(
         owner=owner,
         name="Harbour Coffee Ltd",

@@ -3,9 +3,15 @@
 The XML is the EN 16931 (Factur-X "EN 16931" profile) Cross Industry Invoice: one line item per
 invoice line (net price, billed quantity with its UN/ECE rec 20 unit, the line discount as a
 line allowance, the tax rate), one VAT breakdown per rate, the invoice discount as one document
-allowance per rate, and the totals exactly as the invoice computed them
-(``services.invoices.totals_compute``), so the figures of the PDF and of the XML are the same.
-Tax category: ``S`` (standard) for a rate above zero, ``Z`` (zero rated) for 0%.
+allowance per rate on the discountable lines (a late fee is outside the discount), and the
+totals exactly as the invoice computed them (``services.invoices.totals_compute``), so the
+figures of the PDF and of the XML are the same and add up: header totals = Σ lines −
+allowances + tax.
+
+Seller: the invoice details of ``TaxProfile`` (legal name, VAT number, business address).
+Tax category (EN 16931): ``S`` (standard) for a rate above zero — issuing one needs the seller's
+VAT number (BR-S-02); at 0%, ``Z`` (zero rated) when the seller has a VAT number (BR-Z-02),
+else ``O`` (not subject to VAT, with its exemption reason, no rate and no VAT numbers: BR-O-*).
 """
 
 from __future__ import annotations
@@ -37,8 +43,20 @@ def _date102(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
-def _category(rate_bps: int) -> str:
-    return "S" if rate_bps > 0 else "Z"
+NOT_SUBJECT = "Not subject to VAT"
+
+
+def _category(rate_bps: int, seller_vat_id: str) -> str:
+    if rate_bps > 0:
+        return "S"
+    return "Z" if seller_vat_id else "O"
+
+
+def _rate(category: str, rate_bps: int) -> str:
+    """The rate element; a "not subject to VAT" (O) item has no rate (BR-O-05/-06/-12)."""
+    if category == "O":
+        return ""
+    return f"<ram:RateApplicablePercent>{_percent(rate_bps)}</ram:RateApplicablePercent>"
 
 
 def _t(value: str) -> str:
@@ -50,6 +68,17 @@ def seller_country(owner) -> str:
     if profile and profile.country == TaxProfile.Country.UK:
         return "GB"
     return "US"
+
+
+def seller_details(owner) -> dict:
+    """Name, VAT number, address and country the seller's invoices show."""
+    profile = TaxProfile.objects.filter(owner=owner).first()
+    return {
+        "name": (profile and profile.legal_name) or str(owner),
+        "vat_id": (profile.vat_id if profile else "").strip(),
+        "address": profile.business_address if profile else "",
+        "country": "GB" if profile and profile.country == TaxProfile.Country.UK else "US",
+    }
 
 
 def _party(
@@ -92,22 +121,13 @@ def invoice_xml(invoice: Invoice) -> bytes:
     owner = invoice.owner
     number = invoice.number or f"DRAFT-{invoice.pk}"
     issued = invoice.issue_date or timezone.localdate()
-    fee_lines = [ln for ln in lines if ln.description.startswith("Late fee (")]
-    # The invoice discount applies to the lines before any late fee (the fee is added after).
-    totals = totals_compute(
-        [ln for ln in lines if ln not in fee_lines], discount_bps=invoice.discount_bps
-    )
+    seller = seller_details(owner)
+    vat = seller["vat_id"]
+    # One VAT group per rate; the invoice discount is taken on the discountable lines only
+    # (a late fee line is outside it), so each allowance's BasisAmount × percent = its amount.
+    totals = totals_compute(lines, discount_bps=invoice.discount_bps)
     groups = {g.rate_bps: g for g in totals.groups}
-    for fee in fee_lines:  # fee lines: 0%, no discount
-        g = groups.get(0)
-        if g is None:
-            from micromarket.books.services.invoices import TaxGroup
-
-            groups[0] = TaxGroup(0, fee.amount, 0, fee.amount, 0)
-        else:
-            groups[0] = type(g)(
-                0, g.basis_before_discount + fee.amount, g.discount, g.basis + fee.amount, g.tax
-            )
+    not_subject = any(_category(rate, vat) == "O" for rate in groups)
 
     out = [
         "<?xml version='1.0' encoding='UTF-8'?>",
@@ -147,8 +167,8 @@ def invoice_xml(invoice: Invoice) -> bytes:
             "</ram:SpecifiedLineTradeDelivery>"
             "<ram:SpecifiedLineTradeSettlement>"
             "<ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode>"
-            f"<ram:CategoryCode>{_category(ln.tax_rate_bps)}</ram:CategoryCode>"
-            f"<ram:RateApplicablePercent>{_percent(ln.tax_rate_bps)}</ram:RateApplicablePercent>"
+            f"<ram:CategoryCode>{_category(ln.tax_rate_bps, vat)}</ram:CategoryCode>"
+            f"{_rate(_category(ln.tax_rate_bps, vat), ln.tax_rate_bps)}"
             "</ram:ApplicableTradeTax>"
         )
         if allowance > 0:
@@ -167,16 +187,24 @@ def invoice_xml(invoice: Invoice) -> bytes:
             "</ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>"
         )
     out.append("<ram:ApplicableHeaderTradeAgreement>")
-    out.append(_party("SellerTradeParty", name=str(owner), country=seller_country(owner)))
+    out.append(
+        _party(
+            "SellerTradeParty",
+            name=seller["name"],
+            country=seller["country"],
+            address=seller["address"],
+            vat_id="" if not_subject else vat,
+        )
+    )
     out.append(
         _party(
             "BuyerTradeParty",
             name=client.name,
-            country=client.country or seller_country(owner),
+            country=client.country or seller["country"],
             address=client.address,
             city=client.city,
             postcode=client.postcode,
-            vat_id=client.vat_id,
+            vat_id="" if not_subject else client.vat_id,  # BR-O-02: no VAT numbers with O
             email=client.email,
         )
     )
@@ -187,29 +215,41 @@ def invoice_xml(invoice: Invoice) -> bytes:
     )
     for rate in sorted(groups):
         g = groups[rate]
+        category = _category(rate, vat)
+        exemption = (
+            f"<ram:ExemptionReason>{NOT_SUBJECT}</ram:ExemptionReason>" if category == "O" else ""
+        )
+        exemption_code = (
+            "<ram:ExemptionReasonCode>VATEX-EU-O</ram:ExemptionReasonCode>"
+            if category == "O"
+            else ""
+        )
         out.append(
             "<ram:ApplicableTradeTax>"
             f"<ram:CalculatedAmount>{_amount(g.tax, cur)}</ram:CalculatedAmount>"
             "<ram:TypeCode>VAT</ram:TypeCode>"
+            f"{exemption}"
             f"<ram:BasisAmount>{_amount(g.basis, cur)}</ram:BasisAmount>"
-            f"<ram:CategoryCode>{_category(rate)}</ram:CategoryCode>"
-            f"<ram:RateApplicablePercent>{_percent(rate)}</ram:RateApplicablePercent>"
+            f"<ram:CategoryCode>{category}</ram:CategoryCode>"
+            f"{exemption_code}"
+            f"{_rate(category, rate)}"
             "</ram:ApplicableTradeTax>"
         )
     for rate in sorted(groups):
         g = groups[rate]
+        category = _category(rate, vat)
         if g.discount > 0:
             out.append(
                 "<ram:SpecifiedTradeAllowanceCharge>"
                 "<ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>"
                 f"<ram:CalculationPercent>{_percent(invoice.discount_bps)}"
                 "</ram:CalculationPercent>"
-                f"<ram:BasisAmount>{_amount(g.basis_before_discount, cur)}</ram:BasisAmount>"
+                f"<ram:BasisAmount>{_amount(g.discountable, cur)}</ram:BasisAmount>"
                 f"<ram:ActualAmount>{_amount(g.discount, cur)}</ram:ActualAmount>"
                 "<ram:Reason>Discount</ram:Reason>"
                 "<ram:CategoryTradeTax><ram:TypeCode>VAT</ram:TypeCode>"
-                f"<ram:CategoryCode>{_category(rate)}</ram:CategoryCode>"
-                f"<ram:RateApplicablePercent>{_percent(rate)}</ram:RateApplicablePercent>"
+                f"<ram:CategoryCode>{category}</ram:CategoryCode>"
+                f"{_rate(category, rate)}"
                 "</ram:CategoryTradeTax></ram:SpecifiedTradeAllowanceCharge>"
             )
     out.append("<ram:SpecifiedTradePaymentTerms>")
@@ -220,10 +260,10 @@ def invoice_xml(invoice: Invoice) -> bytes:
             f"{_date102(invoice.due_date)}</udt:DateTimeString></ram:DueDateDateTime>"
         )
     out.append("</ram:SpecifiedTradePaymentTerms>")
-    line_total = sum(ln.amount for ln in lines)
-    discount_total = sum(g.discount for g in groups.values())
-    tax_total = sum(g.tax for g in groups.values())
-    basis_total = line_total - discount_total
+    line_total = totals.subtotal  # = Σ line amounts
+    discount_total = totals.discount_total  # = Σ document allowances
+    tax_total = totals.tax_total  # = Σ VAT breakdown amounts
+    basis_total = line_total - discount_total  # = Σ VAT breakdown basis amounts
     grand = basis_total + tax_total
     out.append(
         "<ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
@@ -280,7 +320,13 @@ def invoice_pdf_plain(invoice: Invoice) -> bytes:
         title += " - VOID"
     pdf.cell(width, 10, _latin1(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    pdf.cell(width, 6, _latin1(f"From: {invoice.owner}"), new_x="LMARGIN", new_y="NEXT")
+    seller = seller_details(invoice.owner)
+    pdf.cell(width, 6, _latin1(f"From: {seller['name']}"), new_x="LMARGIN", new_y="NEXT")
+    for row in (seller["address"] or "").splitlines():
+        if row.strip():
+            pdf.cell(width, 5, _latin1(row.strip()), new_x="LMARGIN", new_y="NEXT")
+    if seller["vat_id"]:
+        pdf.cell(width, 5, _latin1(f"VAT: {seller['vat_id']}"), new_x="LMARGIN", new_y="NEXT")
     if invoice.issue_date:
         pdf.cell(
             width, 6, f"Issued: {invoice.issue_date.isoformat()}", new_x="LMARGIN", new_y="NEXT"

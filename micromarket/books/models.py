@@ -282,6 +282,10 @@ class TaxProfile(models.Model):
     uk_last_year_bill = models.BigIntegerField(null=True, blank=True)  # for payments on account
     uk_last_year_collected_at_source = models.BigIntegerField(default=0)
     reminder_days = models.PositiveSmallIntegerField(default=7)  # days before a due date
+    # Invoices: who the seller is on their invoices (the Factur-X seller party).
+    legal_name = models.CharField(max_length=200, blank=True)  # blank: the account's name
+    vat_id = models.CharField(max_length=40, blank=True)  # VAT registration number, if any
+    business_address = models.TextField(max_length=1000, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     @property
@@ -440,6 +444,8 @@ class InvoiceLine(models.Model):
     discount_bps = models.PositiveIntegerField(default=0)
     tax_rate_bps = models.PositiveIntegerField(default=0)  # 2000 = 20% VAT
     amount = models.BigIntegerField(default=0)  # quantity × price − discount, rounded half-up
+    # Added by the late-fee job: outside the invoice discount (services.invoices.totals_compute).
+    is_late_fee = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["position", "id"]
@@ -495,6 +501,8 @@ class RecurringInvoice(models.Model):
     notes = models.TextField(max_length=2000, blank=True)
     frequency = models.CharField(max_length=10, choices=RecurringExpense.Frequency.choices)
     next_date = models.DateField()
+    # The first occurrence: monthly dates keep its day of month (31 → each month's last day).
+    start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     send_automatically = models.BooleanField(default=True)
     active = models.BooleanField(default=True)

@@ -20,6 +20,7 @@ from micromarket.books.schemas.invoices import (
     InvoiceIn,
     InvoiceOut,
     InvoicePatch,
+    InvoiceSettings,
     LineIn,
     LineOut,
     LinePatch,
@@ -255,6 +256,34 @@ def payment_record(request: HttpRequest, invoice_id: int, payload: PaymentIn):
         owner=request.auth, invoice=invoice_id, **payload.dict()
     )
     return Status(201, payment)
+
+
+@router.delete(
+    "/invoices/{invoice_id}/payments/{payment_id}",
+    response={200: InvoiceOut, **PROBLEM_RESPONSES},
+    summary="Remove a payment recorded by mistake (and its income entry)",
+    description="The paid total goes down and the status follows; logged in the history.",
+)
+def payment_reverse(request: HttpRequest, invoice_id: int, payment_id: int):
+    invoice = services.invoice_payment_reverse(
+        owner=request.auth, invoice_id=invoice_id, payment_id=payment_id
+    )
+    return _out(invoice)
+
+
+@router.get("/invoice-settings", response=InvoiceSettings, summary="Your invoice details")
+def invoice_settings_get(request: HttpRequest):
+    return selectors.invoice_settings(request.auth)
+
+
+@router.put(
+    "/invoice-settings",
+    response={200: InvoiceSettings, **PROBLEM_RESPONSES},
+    summary="Change your invoice details (legal name, VAT number, business address)",
+)
+def invoice_settings_put(request: HttpRequest, payload: InvoiceSettings):
+    services.invoice_settings_update(owner=request.auth, **payload.dict())
+    return selectors.invoice_settings(request.auth)
 
 
 @router.get(

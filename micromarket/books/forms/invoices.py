@@ -194,6 +194,27 @@ class PaymentForm(forms.Form):
     note = forms.CharField(required=False, max_length=300)
 
 
+class InvoiceSettingsForm(forms.Form):
+    legal_name = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Name on your invoices",
+        help_text="Your legal or business name; left blank, your account name is used.",
+    )
+    vat_id = forms.CharField(
+        required=False,
+        max_length=40,
+        label="VAT number",
+        help_text="With the country prefix, e.g. GB123456789. Leave blank if not registered.",
+    )
+    business_address = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Business address",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class RecurringForm(forms.Form):
     frequency = forms.ChoiceField(choices=RecurringExpense.Frequency.choices)
     next_date = forms.DateField(

@@ -82,6 +82,7 @@ class LineOut(Schema):
     discount_bps: int
     tax_rate_bps: int
     amount: int
+    is_late_fee: bool = Field(description="Added by the late fee (outside the discount).")
 
 
 class InvoiceIn(Schema):
@@ -119,6 +120,14 @@ class PaymentOut(Schema):
     method: str
     note: str
     entry_id: int | None
+
+
+class InvoiceSettings(Schema):
+    legal_name: str = Field("", description="Name on your invoices (blank: your account name).")
+    vat_id: str = Field(
+        "", description="Your VAT number; needed to issue an invoice with a tax rate above 0%."
+    )
+    business_address: str = ""
 
 
 class SendIn(Schema):

@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from micromarket.books.models import Client, Invoice, RecurringInvoice
+from micromarket.books.models import Client, Invoice, RecurringInvoice, TaxProfile, TimeEntry
 from micromarket.core.errors import NotFound
 
 OPEN_STATUSES = (Invoice.Status.SENT, Invoice.Status.PARTLY_PAID)
@@ -84,6 +84,21 @@ def invoice_get_public(token: str) -> Invoice:
         )
     except Invoice.DoesNotExist:
         raise NotFound("There is no such invoice.") from None
+
+
+def invoice_settings(owner) -> dict[str, str]:
+    """The seller's invoice details (``TaxProfile``): legal name, VAT number, address."""
+    profile = TaxProfile.objects.filter(owner=owner).first()
+    return {
+        "legal_name": profile.legal_name if profile else "",
+        "vat_id": profile.vat_id if profile else "",
+        "business_address": profile.business_address if profile else "",
+    }
+
+
+def billed_time_count(invoice: Invoice) -> int:
+    """Tracked time entries billed on ``invoice`` (they become unbilled if it is voided)."""
+    return TimeEntry.objects.filter(invoice_line__invoice=invoice).count()
 
 
 def recurring_list(owner) -> QuerySet[RecurringInvoice]:

@@ -9,8 +9,9 @@ Totals, in integer minor units (every rounding is half-up, once per figure):
 
 - line amount = quantity × unit price × (1 − line discount), rounded;
 - subtotal = Σ line amounts;
-- the invoice discount is taken per tax rate: for each rate, discount = Σ amounts at that rate
-  × invoice discount, rounded; discount total = Σ of those;
+- the invoice discount is taken per tax rate on the discountable lines (every line but a late
+  fee, ``InvoiceLine.is_late_fee``): for each rate, discount = Σ discountable amounts at that
+  rate × invoice discount, rounded; discount total = Σ of those;
 - tax per rate = (Σ amounts at that rate − its discount) × rate, rounded; tax total = Σ;
 - total = subtotal − discount total + tax total.
 
@@ -24,6 +25,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -40,8 +42,10 @@ from micromarket.books.models import (
     InvoiceSequence,
     RecurringExpense,
     RecurringInvoice,
+    TaxProfile,
     TimeEntry,
 )
+from micromarket.books.services.entries import next_occurrence
 from micromarket.core.emails import email_send_after_commit
 from micromarket.core.errors import Conflict, NotFound, ValidationFailed
 from micromarket.core.money import currency_check, money_format
@@ -87,16 +91,31 @@ def round_half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def local_date(moment: datetime, owner) -> date:
+    """The calendar day it is at ``moment`` where the seller lives (``owner.timezone``; an
+    unknown zone counts as UTC). Due dates, issue dates and time lines are the seller's days."""
+    try:
+        tz = ZoneInfo(getattr(owner, "timezone", "") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    return moment.astimezone(tz).date()
+
+
+def owner_today(owner, now: datetime | None = None) -> date:
+    return local_date(now or timezone.now(), owner)
+
+
 # --- totals -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class TaxGroup:
     rate_bps: int
-    basis_before_discount: int  # Σ line amounts at this rate
+    basis_before_discount: int  # Σ line amounts at this rate (late fees included)
     discount: int  # the invoice discount's share at this rate
     basis: int  # taxable amount
     tax: int
+    discountable: int = 0  # Σ amounts at this rate the invoice discount applies to (no fees)
 
 
 @dataclass(frozen=True)
@@ -115,22 +134,27 @@ def line_amount(*, quantity: Decimal, unit_price: int, discount_bps: int) -> int
 
 
 def totals_compute(lines, *, discount_bps: int) -> Totals:
-    """``lines``: objects or dicts with ``amount`` and ``tax_rate_bps``."""
+    """``lines``: objects or dicts with ``amount``, ``tax_rate_bps`` and optionally
+    ``is_late_fee`` (a late fee is outside the invoice discount)."""
 
-    def get(line, name):
-        return line[name] if isinstance(line, dict) else getattr(line, name)
+    def get(line, name, default=None):
+        return line.get(name, default) if isinstance(line, dict) else getattr(line, name, default)
 
     by_rate: dict[int, int] = {}
+    discountable: dict[int, int] = {}
     for line in lines:
         rate = get(line, "tax_rate_bps")
         by_rate[rate] = by_rate.get(rate, 0) + get(line, "amount")
+        if not get(line, "is_late_fee", False):
+            discountable[rate] = discountable.get(rate, 0) + get(line, "amount")
     groups = []
     for rate in sorted(by_rate):
         before = by_rate[rate]
-        discount = round_half_up(Decimal(before) * discount_bps / MAX_BPS)
+        base = discountable.get(rate, 0)
+        discount = round_half_up(Decimal(base) * discount_bps / MAX_BPS)
         basis = before - discount
         tax = round_half_up(Decimal(basis) * rate / MAX_BPS)
-        groups.append(TaxGroup(rate, before, discount, basis, tax))
+        groups.append(TaxGroup(rate, before, discount, basis, tax, base))
     subtotal = sum(by_rate.values())
     discount_total = sum(g.discount for g in groups)
     tax_total = sum(g.tax for g in groups)
@@ -386,6 +410,14 @@ def invoice_update(*, owner, invoice, **fields) -> Invoice:
         invoice = _invoice_locked(owner=owner, invoice=invoice)
         _require_draft(invoice)
         clean = _invoice_fields_clean(owner=owner, fields=fields)
+        if clean.get("currency", invoice.currency) != invoice.currency and invoice.lines.exists():
+            raise Conflict(
+                f"The lines are priced in {invoice.currency}: remove them before changing the "
+                f"currency to {clean['currency']} (their amounts would otherwise be read in "
+                "the new currency).",
+                code="currency_has_lines",
+                field="currency",
+            )
         for key, value in clean.items():
             setattr(invoice, key, value)
         invoice.save()
@@ -518,8 +550,8 @@ def invoice_add_time_lines(*, owner, invoice, time_entries) -> list[InvoiceLine]
             hours = (Decimal(seconds) / 3600).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
             if hours <= 0:
                 hours = Decimal("0.001")
-            first = min(e.started_at for e in group).date()
-            last = max(e.started_at for e in group).date()
+            first = local_date(min(e.started_at for e in group), owner)
+            last = local_date(max(e.started_at for e in group), owner)
             span = first.isoformat() if first == last else f"{first} – {last}"
             clean = _line_clean(
                 {
@@ -543,14 +575,24 @@ def invoice_add_time_lines(*, owner, invoice, time_entries) -> list[InvoiceLine]
 def invoice_issue(*, owner, invoice, today: date | None = None) -> Invoice:
     """Give a draft its number (the next of the seller's sequence, taken under the sequence's
     row lock, so concurrent issues get consecutive numbers with no gap), its issue and due
-    dates, and status *sent*. Issuing an issued invoice changes nothing."""
-    today = today or timezone.localdate()
+    dates, and status *sent*. Issuing an issued invoice changes nothing.
+
+    A line with a tax rate above 0% is VAT charged, which only a seller with a VAT number
+    may do (EN 16931 BR-S-02): without one in the invoice details, issuing is refused."""
+    today = today or owner_today(owner)
     with transaction.atomic():
         invoice = _invoice_locked(owner=owner, invoice=invoice)
         if invoice.status != Invoice.Status.DRAFT:
             return invoice
         if not invoice.lines.exists():
             raise ValidationFailed("Add at least one line before issuing.", field="lines")
+        if invoice.lines.filter(tax_rate_bps__gt=0).exists() and not seller_vat_id(owner):
+            raise ValidationFailed(
+                "This invoice charges tax (a line's tax rate is above 0%), so it needs your "
+                "VAT number: add it in “Your invoice details”, or set the tax rates to 0%.",
+                code="seller_vat_id_missing",
+                field="lines",
+            )
         if invoice.total <= 0:
             raise ValidationFailed("The invoice total must be more than zero.", field="lines")
         InvoiceSequence.objects.get_or_create(owner=owner)
@@ -614,6 +656,9 @@ def invoice_void(*, owner, invoice, reason: str = "") -> Invoice:
         invoice.void_reason = (reason or "").strip()[:300]
         invoice.save()
         _event(invoice, "voided", invoice.void_reason)
+        unbilled = TimeEntry.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
+        if unbilled:
+            _event(invoice, "time_unbilled", f"{unbilled} time entries are unbilled again")
     return invoice
 
 
@@ -634,7 +679,7 @@ def invoice_payment_record(
         raise ValidationFailed("Enter the amount received.", field="amount") from None
     if amount <= 0:
         raise ValidationFailed("The amount must be more than zero.", field="amount")
-    when = date or timezone.localdate()
+    when = date or owner_today(owner)
     with transaction.atomic():
         invoice = _invoice_locked(owner=owner, invoice=invoice)
         if invoice.status == Invoice.Status.DRAFT:
@@ -685,6 +730,86 @@ def invoice_payment_record(
     return payment
 
 
+def _status_from_payments(invoice: Invoice) -> str:
+    if invoice.paid_total <= 0:
+        return Invoice.Status.SENT
+    if invoice.paid_total >= invoice.total:
+        return Invoice.Status.PAID
+    return Invoice.Status.PARTLY_PAID
+
+
+def invoice_payment_reverse(*, owner, invoice_id, payment_id) -> Invoice:
+    """Undo a payment recorded by mistake: the payment is removed, its income entry leaves
+    the books (its envelope shares are taken back first, as when an income is deleted), the
+    paid total goes down and the status follows (sent, partly paid or paid). Logged in the
+    invoice's history. Another seller's invoice or payment is ``NotFound``."""
+    from micromarket.books.services import budget as budget_services
+
+    with transaction.atomic():
+        invoice = _invoice_locked(owner=owner, invoice=invoice_id)
+        try:
+            payment = InvoicePayment.objects.select_for_update().get(
+                invoice=invoice, pk=int(payment_id)
+            )
+        except (InvoicePayment.DoesNotExist, TypeError, ValueError):
+            raise NotFound("There is no such payment.", code="payment_not_found") from None
+        entry = payment.entry
+        if entry is not None:
+            # Invoice income is locked in the entries area (changed only from the invoice):
+            # take its envelope shares back, then remove it, as entry_delete does.
+            budget_services.income_unallocate(entry=entry)
+            entry.delete()
+        amount = payment.amount
+        when = payment.date
+        payment.delete()
+        invoice.paid_total = max(0, invoice.paid_total - amount)
+        invoice.status = _status_from_payments(invoice)
+        invoice.save(update_fields=["paid_total", "status", "updated_at"])
+        _event(
+            invoice,
+            "payment_reversed",
+            f"{money_format(amount, invoice.currency)} of {when.isoformat()} removed",
+        )
+    return invoice
+
+
+# --- invoice details (the seller party) ---------------------------------------------------
+
+
+def seller_vat_id(owner) -> str:
+    return (
+        TaxProfile.objects.filter(owner=owner).values_list("vat_id", flat=True).first() or ""
+    ).strip()
+
+
+def invoice_settings_update(
+    *, owner, legal_name: str = "", vat_id: str = "", business_address: str = ""
+) -> TaxProfile:
+    """The seller's details printed on their invoices (and in the Factur-X XML): legal name
+    (blank: the account's name), VAT number (needed to charge VAT) and business address."""
+    legal_name = (legal_name or "").strip()
+    vat_id = "".join((vat_id or "").split()).upper()
+    business_address = (business_address or "").strip()
+    if len(legal_name) > 200:
+        raise ValidationFailed("The name is limited to 200 characters.", field="legal_name")
+    if len(vat_id) > 40 or (vat_id and not vat_id.isalnum()):
+        raise ValidationFailed(
+            "Enter the VAT number as letters and digits (for example GB123456789).",
+            field="vat_id",
+        )
+    if len(business_address) > 1000:
+        raise ValidationFailed(
+            "The address is limited to 1,000 characters.", field="business_address"
+        )
+    with transaction.atomic():
+        profile, _ = TaxProfile.objects.select_for_update().get_or_create(owner=owner)
+        profile.legal_name = legal_name
+        profile.vat_id = vat_id
+        profile.business_address = business_address
+        profile.save(update_fields=["legal_name", "vat_id", "business_address", "updated_at"])
+    return profile
+
+
 # --- public page --------------------------------------------------------------------------
 
 
@@ -713,20 +838,31 @@ def _stage_due(kind_start: int, kind_end: int, *, due: date, today: date) -> boo
     return kind_start <= days < kind_end
 
 
+# Every seller's local day lies within a day of the UTC day (UTC−12 … UTC+14).
+_ZONE_SLACK = timedelta(days=1)
+
+
+def _was_emailed(invoice: Invoice) -> bool:
+    return invoice.sent_at is not None or invoice.events.filter(kind="sent").exists()
+
+
 def invoices_send_reminders(*, now: datetime) -> int:
     """Reminders for open invoices: a few days before the due date, the day after, and two
-    weeks after. Each is sent once per invoice (the ``InvoiceEvent`` for it is inserted first,
-    under a unique constraint); the client gets an email and the seller a notification."""
+    weeks after, counted in the seller's own days (``owner.timezone``). Each is sent once per
+    invoice (the ``InvoiceEvent`` for it is inserted first, under a unique constraint). The
+    client gets an email only when the invoice was emailed to them (one issued "without
+    emailing" is delivered by the seller, who may not want the client written to); the seller
+    always gets a notification."""
     from micromarket.messaging import services as messaging_services
 
-    today = timezone.localdate(now)
     sent = 0
     candidates = Invoice.objects.filter(
         status__in=OPEN_STATUSES,
         due_date__isnull=False,
-        due_date__lte=today + timedelta(days=REMINDER_BEFORE_DAYS),
+        due_date__lte=now.date() + _ZONE_SLACK + timedelta(days=REMINDER_BEFORE_DAYS),
     ).select_related("client", "owner")
     for invoice in candidates.iterator():
+        today = local_date(now, invoice.owner)
         for kind, start, end in REMINDER_STAGES:
             if not _stage_due(start, end, due=invoice.due_date, today=today):
                 continue
@@ -734,7 +870,8 @@ def invoices_send_reminders(*, now: datetime) -> int:
                 with transaction.atomic():
                     InvoiceEvent.objects.create(invoice=invoice, kind=kind, at=now)
                     overdue = kind != "reminder_before"
-                    if invoice.client.email:
+                    emailed = bool(invoice.client.email) and _was_emailed(invoice)
+                    if emailed:
                         email_send_after_commit(
                             to=invoice.client.email,
                             template="books/invoices/email/reminder",
@@ -754,7 +891,12 @@ def invoices_send_reminders(*, now: datetime) -> int:
                             if overdue
                             else f"Invoice {invoice.number} is due on {invoice.due_date}"
                         ),
-                        body=f"{invoice.client.name} was sent a reminder.",
+                        body=(
+                            f"{invoice.client.name} was sent a reminder."
+                            if emailed
+                            else f"You issued it without emailing {invoice.client.name}, so "
+                            "no reminder went to them: remind them yourself if needed."
+                        ),
                         url=reverse("books:invoice_detail", args=[invoice.pk]),
                         group_key=f"invoice_reminder:{invoice.pk}",
                         now=now,
@@ -767,18 +909,20 @@ def invoices_send_reminders(*, now: datetime) -> int:
 
 def invoices_apply_late_fees(*, now: datetime) -> int:
     """Once an open invoice is past due, its late fee (a percentage of the balance and/or a
-    fixed amount, if the seller set one) is added as a line, once (``late_fee_applied_at``)."""
-    today = timezone.localdate(now)
+    fixed amount, if the seller set one) is added as a line, once (``late_fee_applied_at``).
+    "Past due" is in the seller's own days: the due date has ended where they live."""
     applied = 0
     due = Invoice.objects.filter(
         status__in=OPEN_STATUSES,
-        due_date__lt=today,
+        due_date__lt=now.date() + _ZONE_SLACK,
         late_fee_applied_at__isnull=True,
     ).exclude(late_fee_bps=0, late_fee_fixed=0)
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
             invoice = Invoice.objects.select_for_update().get(pk=pk)
             if invoice.late_fee_applied_at is not None or invoice.status not in OPEN_STATUSES:
+                continue
+            if not invoice.due_date < local_date(now, invoice.owner):
                 continue
             fee = round_half_up(Decimal(invoice.balance) * invoice.late_fee_bps / MAX_BPS)
             fee += invoice.late_fee_fixed
@@ -794,39 +938,12 @@ def invoices_apply_late_fees(*, now: datetime) -> int:
                     unit_price=fee,
                     amount=fee,
                     tax_rate_bps=0,
+                    is_late_fee=True,
                 )
-                _recompute_issued(invoice)
+                _recompute(invoice)
                 _event(invoice, "late_fee", f"{fee} {invoice.currency}", at=now)
                 applied += 1
     return applied
-
-
-def _recompute_issued(invoice: Invoice) -> None:
-    """Totals of an issued invoice after a late fee. The invoice discount does not apply to
-    the fee: the fee line is at 0% tax and the discount is taken per rate, so the fee is
-    added outside the discount by recomputing with the fee excluded first."""
-    lines = list(invoice.lines.all())
-    fee_lines = [ln for ln in lines if ln.description.startswith("Late fee (")]
-    others = [ln for ln in lines if ln not in fee_lines]
-    totals = totals_compute(others, discount_bps=invoice.discount_bps)
-    fees = sum(ln.amount for ln in fee_lines)
-    invoice.subtotal = totals.subtotal + fees
-    invoice.discount_total = totals.discount_total
-    invoice.tax_total = totals.tax_total
-    invoice.total = totals.total + fees
-    invoice.save(update_fields=["subtotal", "discount_total", "tax_total", "total", "updated_at"])
-
-
-def _advance(day: date, frequency: str) -> date:
-    if frequency == RecurringExpense.Frequency.WEEKLY:
-        return day + timedelta(days=7)
-    months = {"monthly": 1, "quarterly": 3, "yearly": 12}[frequency]
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    import calendar
-
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def recurring_invoice_create(
@@ -867,6 +984,7 @@ def recurring_invoice_create(
             notes=clean["notes"],
             frequency=frequency,
             next_date=next_date,
+            start_date=next_date,
             end_date=end_date,
             send_automatically=send_automatically,
         )
@@ -896,7 +1014,7 @@ def recurring_invoice_from_invoice(
             "tax_rate_bps": ln.tax_rate_bps,
         }
         for ln in invoice.lines.all()
-        if not ln.description.startswith("Late fee (")
+        if not ln.is_late_fee
     ]
     return recurring_invoice_create(
         owner=owner,
@@ -928,14 +1046,16 @@ def recurring_invoice_stop(*, owner, recurring) -> RecurringInvoice:
 def recurring_invoices_run(*, now: datetime) -> int:
     """Make the invoice of every due occurrence, once (unique per recurring invoice and date),
     and send it when the seller asked for that. Occurrences missed while the job was not
-    running are made one per run of the loop, each with its own date."""
-    today = timezone.localdate(now)
+    running are made one per run of the loop, each with its own date. An occurrence is due
+    once its date has begun where the seller lives; monthly dates keep the first one's day of
+    month (31 January → 28 February → 31 March)."""
     made = 0
-    due = RecurringInvoice.objects.filter(active=True, next_date__lte=today)
+    due = RecurringInvoice.objects.filter(active=True, next_date__lte=now.date() + _ZONE_SLACK)
     for pk in due.values_list("pk", flat=True):
         while True:
             with transaction.atomic():
                 row = RecurringInvoice.objects.select_for_update().get(pk=pk)
+                today = local_date(now, row.owner)
                 if not row.active or row.next_date > today:
                     break
                 occurrence = row.next_date
@@ -943,7 +1063,9 @@ def recurring_invoices_run(*, now: datetime) -> int:
                     row.active = False
                     row.save(update_fields=["active"])
                     break
-                row.next_date = _advance(occurrence, row.frequency)
+                row.next_date = next_occurrence(
+                    occurrence, row.frequency, row.start_date or occurrence
+                )
                 row.save(update_fields=["next_date"])
                 if Invoice.objects.filter(recurring=row, recurring_date=occurrence).exists():
                     continue

@@ -31,6 +31,8 @@ def call(http, method: str, path: str, body: dict | None = None):
 
 
 def make(http):
+    # Lines at 20% VAT: the seller needs a VAT number to issue them.
+    call(http, "put", "/invoice-settings", {"vat_id": "FR12345678901"})
     client = call(
         http,
         "post",
@@ -184,3 +186,56 @@ def test_another_seller_gets_404_on_every_object_endpoint_and_nothing_changes():
     assert not InvoicePayment.objects.exists()
     assert not Entry.objects.exists()
     assert Invoice.objects.count() == 2
+
+
+def test_a_mistaken_payment_is_removed_over_the_api_and_not_by_another_seller():
+    owner_http = as_user(make_seller())
+    _, invoice = make(owner_http)
+    call(owner_http, "post", f"/invoices/{invoice['id']}/issue")
+    payment = call(
+        owner_http, "post", f"/invoices/{invoice['id']}/payments", {"amount": 5000}
+    ).json()
+    path = f"/invoices/{invoice['id']}/payments/{payment['id']}"
+    other = as_user(make_seller())
+    assert call(other, "delete", path).status_code == 404
+    assert InvoicePayment.objects.count() == 1
+    assert Entry.objects.count() == 1
+    assert call(other, "get", "/invoice-settings").json()["vat_id"] == ""
+    reversed_ = call(owner_http, "delete", path)
+    assert reversed_.status_code == 200
+    body = reversed_.json()
+    assert (body["status"], body["paid_total"], body["balance"]) == ("sent", 0, body["total"])
+    assert not InvoicePayment.objects.exists()
+    assert not Entry.objects.exists()
+    assert call(owner_http, "delete", path).status_code == 404
+    events = call(owner_http, "get", f"/invoices/{invoice['id']}").json()["events"]
+    assert events[-1]["kind"] == "payment_reversed"
+
+
+def test_currency_of_a_draft_with_lines_cannot_change():
+    http = as_user(make_seller())
+    _, invoice = make(http)
+    response = call(http, "patch", f"/invoices/{invoice['id']}", {"currency": "USD"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "currency_has_lines"
+    assert "remove them" in response.json()["detail"]
+    assert Invoice.objects.get(pk=invoice["id"]).currency == "EUR"
+
+
+def test_invoice_settings_over_the_api():
+    http = as_user(make_seller())
+    response = call(
+        http,
+        "put",
+        "/invoice-settings",
+        {"legal_name": "Ada Ltd", "vat_id": "gb 123 456 789", "business_address": "1 Main St"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "legal_name": "Ada Ltd",
+        "vat_id": "GB123456789",
+        "business_address": "1 Main St",
+    }
+    bad = call(http, "put", "/invoice-settings", {"vat_id": "GB-12/3"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["loc"] == ["body", "vat_id"]

@@ -242,3 +242,66 @@ def test_another_seller_gets_404_on_every_object_page_and_nothing_changes():
     assert InvoiceLine.objects.filter(invoice=draft).count() == 1
     assert not Entry.objects.exists()
     assert not owner.recurring_invoices.exists()
+
+
+def test_invoice_details_page_rates_void_notice_and_payment_removal():
+    from datetime import UTC, datetime, timedelta
+
+    from micromarket.books.models import InvoicePayment, TimeEntry
+
+    owner = make_seller()
+    http = as_user(owner)
+    page = http.get("/books/invoices/").content.decode()
+    assert "Add your VAT number" in page
+    response = http.post(
+        "/books/invoices/settings/",
+        {"legal_name": "Ada Design", "vat_id": "GB123456789", "business_address": "1 High St"},
+    )
+    assert response.status_code == 302
+    assert "Add your VAT number" not in http.get("/books/invoices/").content.decode()
+    assert 'value="GB123456789"' in http.get("/books/invoices/settings/").content.decode()
+    bad = http.post("/books/invoices/settings/", {"vat_id": "GB 12/34"})
+    assert bad.status_code == 400
+    assert "letters and digits" in bad.content.decode()
+
+    client = services.client_create(
+        owner=owner, name="Acme Studio", email="ap@acme.example", default_rate=6000
+    )
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    entry = TimeEntry.objects.create(
+        owner=owner,
+        client=client,
+        description="Design",
+        started_at=start,
+        ended_at=start + timedelta(hours=1),
+        duration_seconds=3600,
+        currency="USD",
+    )
+    invoice = services.invoice_create(
+        owner=owner,
+        client=client,
+        lines=[{"description": "Hosting", "unit_price": 1999, "tax_rate_bps": 550}],
+    )
+    services.invoice_add_time_lines(owner=owner, invoice=invoice, time_entries=[entry])
+    detail = http.get(f"/books/invoices/{invoice.pk}/").content.decode()
+    assert "5.5%" in detail
+    assert "6%" not in detail
+    services.invoice_issue(owner=owner, invoice=invoice)
+    detail = http.get(f"/books/invoices/{invoice.pk}/").content.decode()
+    assert "tracked time entry billed on it becomes unbilled again" in detail
+
+    payment = services.invoice_payment_record(owner=owner, invoice=invoice, amount=1000)
+    url = f"/books/invoices/{invoice.pk}/payments/{payment.pk}/reverse/"
+    assert url in http.get(f"/books/invoices/{invoice.pk}/").content.decode()
+    other = as_user(make_seller())
+    assert other.post(url).status_code == 404
+    assert InvoicePayment.objects.filter(pk=payment.pk).exists()
+    response = http.post(url, follow=True)
+    assert "Payment removed" in response.content.decode()
+    assert not InvoicePayment.objects.exists()
+    assert not Entry.objects.exists()
+
+    response = http.post(f"/books/invoices/{invoice.pk}/void/", {"reason": "x"}, follow=True)
+    assert "Its tracked time (1 entry) is unbilled again." in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.invoice_line_id is None

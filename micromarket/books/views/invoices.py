@@ -19,6 +19,7 @@ from micromarket.books import invoice_pdf
 from micromarket.books.forms.invoices import (
     ClientForm,
     InvoiceForm,
+    InvoiceSettingsForm,
     LineForm,
     LineFormSet,
     PaymentForm,
@@ -147,6 +148,7 @@ def invoices(request):
                 ("void", "Void"),
             ],
             "outstanding": selectors.outstanding_by_currency(request.user, today),
+            "seller_vat_id": selectors.invoice_settings(request.user)["vat_id"],
             "recurring": selectors.recurring_list(request.user).filter(active=True),
         },
     )
@@ -231,6 +233,7 @@ def _detail_context(request, invoice: Invoice, **forms) -> dict:
         ),
         "recurring_form": forms.get("recurring_form") or RecurringForm(),
         "public_url": services.public_url(invoice),
+        "billed_time_count": selectors.billed_time_count(invoice),
     }
 
 
@@ -341,14 +344,19 @@ def invoice_send(request, pk: int):
 @login_required
 @require_POST
 def invoice_void(request, pk: int):
+    count = selectors.billed_time_count(_invoice_or_404(request, pk))
+    success = "Invoice voided; its number stays used."
+    if count:
+        success += (
+            f" Its tracked time ({count} entr{'y' if count == 1 else 'ies'}) is unbilled again."
+        )
+
     def run(invoice, form):
         services.invoice_void(
             owner=request.user, invoice=invoice, reason=form.cleaned_data["reason"]
         )
 
-    return _action(
-        request, pk, VoidForm, "void_form", run, "Invoice voided; its number stays used."
-    )
+    return _action(request, pk, VoidForm, "void_form", run, success)
 
 
 @login_required
@@ -389,6 +397,47 @@ def invoice_payment(request, pk: int):
         "payment_form",
         run,
         "Payment recorded and added to your income.",
+    )
+
+
+@login_required
+@require_POST
+def invoice_payment_reverse(request, pk: int, payment_id: int):
+    invoice = _invoice_or_404(request, pk)
+    try:
+        services.invoice_payment_reverse(
+            owner=request.user, invoice_id=invoice.pk, payment_id=payment_id
+        )
+    except NotFound:
+        raise Http404("There is no such payment.") from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, "Payment removed from the invoice and its income from your books."
+        )
+    return redirect("books:invoice_detail", pk=invoice.pk)
+
+
+@login_required
+def invoice_settings(request):
+    form = InvoiceSettingsForm(
+        request.POST or None, initial=selectors.invoice_settings(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invoice_settings_update(owner=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, "Your invoice details are saved.")
+            return redirect("books:invoices")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "books/invoices/settings.html",
+        {"tab": "invoices", "form": form},
+        status=status,
     )
 
 
@@ -480,6 +529,7 @@ urlpatterns = [
     path("books/clients/<int:pk>/", client_edit, name="client_edit"),
     path("books/invoices/", invoices, name="invoices"),
     path("books/invoices/new/", invoice_new, name="invoice_new"),
+    path("books/invoices/settings/", invoice_settings, name="invoice_settings"),
     path("books/invoices/<int:pk>/", invoice_detail, name="invoice_detail"),
     path("books/invoices/<int:pk>/edit/", invoice_edit, name="invoice_edit"),
     path("books/invoices/<int:pk>/lines/", invoice_line_add, name="invoice_line_add"),
@@ -493,6 +543,11 @@ urlpatterns = [
     path("books/invoices/<int:pk>/void/", invoice_void, name="invoice_void"),
     path("books/invoices/<int:pk>/delete/", invoice_delete, name="invoice_delete"),
     path("books/invoices/<int:pk>/payments/", invoice_payment, name="invoice_payment"),
+    path(
+        "books/invoices/<int:pk>/payments/<int:payment_id>/reverse/",
+        invoice_payment_reverse,
+        name="invoice_payment_reverse",
+    ),
     path("books/invoices/<int:pk>/repeat/", invoice_recurring, name="invoice_recurring"),
     path("books/invoices/<int:pk>/pdf/", invoice_pdf_view, name="invoice_pdf"),
     path("books/invoices/recurring/<int:pk>/stop/", recurring_stop, name="recurring_stop"),
