@@ -170,3 +170,14 @@ def test_the_dashboard_shows_without_the_tax_figure_when_the_tax_area_fails(monk
     page = as_user(owner).get(reverse("books:dashboard"))
     assert page.status_code == 200
     assert "No tax payment to show yet" in page.content.decode()
+
+
+def test_the_dashboard_says_nothing_is_due_when_the_estimate_needs_no_payment():
+    from micromarket.books.models import TaxProfile
+
+    owner = UserFactory()
+    TaxProfile.objects.create(owner=owner, country="US")  # no income: no tax, nothing due
+    page = as_user(owner).get(reverse("books:dashboard"))
+    html = page.content.decode()
+    assert "Nothing to pay: by your estimate no tax payment is coming due" in html
+    assert "Set up your tax profile" not in html

@@ -113,6 +113,7 @@ def dashboard(request):
             "year_start": year_start,
             "runway": insight.runway,
             "has_entries": bool(entry_selectors.currencies_used(owner)),
+            "has_tax_profile": TaxProfile.objects.filter(owner=owner).exists(),
         },
     )
 
