@@ -159,19 +159,6 @@ def test_the_dashboard_of_a_new_seller():
     assert "Your books are empty for now" in page.content.decode()
 
 
-def test_the_dashboard_shows_without_the_tax_figure_when_the_tax_area_fails(monkeypatch):
-    from micromarket.books.selectors import tax as tax_selectors
-
-    def broken(owner, **kwargs):
-        raise RuntimeError("no tax data")
-
-    monkeypatch.setattr(tax_selectors, "next_payment", broken, raising=False)
-    owner = UserFactory()
-    page = as_user(owner).get(reverse("books:dashboard"))
-    assert page.status_code == 200
-    assert "No tax payment to show yet" in page.content.decode()
-
-
 def test_the_dashboard_says_nothing_is_due_when_the_estimate_needs_no_payment():
     from micromarket.books.models import TaxProfile
 

@@ -15,6 +15,7 @@ from micromarket.books.models import TaxProfile
 from micromarket.books.selectors import budget as budget_selectors
 from micromarket.books.selectors import entries as entry_selectors
 from micromarket.books.selectors import insights as selectors
+from micromarket.books.selectors import tax as tax_selectors
 from micromarket.books.services import budget as budget_services
 from micromarket.books.views.budget import envelopes_chart, page_currency
 from micromarket.core.charts import bar_chart, share_bar
@@ -37,16 +38,8 @@ def platform_sync(owner) -> None:
 
 
 def next_tax_payment(owner):
-    """The tax area's next payment, or None (no profile yet, no data for the year, the tax
-    area failing): the dashboard shows without it."""
-    try:
-        from micromarket.books.selectors import tax as tax_selectors
-
-        fn = getattr(tax_selectors, "next_payment", None)
-        return fn(owner) if fn is not None else None
-    except Exception:
-        log.exception("books: next tax payment failed for user %s", owner.pk)
-        return None
+    """The tax area's next payment, or None (no profile yet, no data for the year)."""
+    return tax_selectors.next_payment(owner)
 
 
 def income_chart(months, currency: str, *, with_expenses: bool = True):
