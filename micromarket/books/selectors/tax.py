@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Sum
 from django.utils import timezone
 
 from micromarket.books import taxcalc, taxdata
 from micromarket.books.models import Entry, TaxPayment, TaxProfile
+from micromarket.books.selectors import days
 from micromarket.books.selectors.entries import currencies_used, entry_totals
 from micromarket.core.errors import NotFound
 
@@ -35,18 +35,10 @@ DISCLAIMER = (
 )
 
 
-def _owner_zone(owner) -> ZoneInfo:
-    try:
-        return ZoneInfo(getattr(owner, "timezone", "") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError, TypeError):  # an unknown zone name: UTC
-        return ZoneInfo("UTC")
-
-
 def today_for(owner, *, now: datetime | None = None) -> date:
-    """The owner's calendar day at ``now`` (default: the current time) in their own time zone
-    (``owner.timezone``; UTC if it is unset or unknown). Due dates, reminder windows and the
-    year-to-date all count in the seller's days, not the server's."""
-    return timezone.localtime(now or timezone.now(), _owner_zone(owner)).date()
+    """The owner's calendar day at ``now`` (``selectors.days``): due dates, reminder
+    windows and the year-to-date count in the seller's days, not the server's."""
+    return days.owner_today(owner, now=now)
 
 
 def profile_get(owner) -> TaxProfile:

@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -29,6 +28,7 @@ from micromarket.books.models import (
     RecurringExpense,
     TaxProfile,
 )
+from micromarket.books.selectors import days
 from micromarket.books.services import budget as budget_services
 from micromarket.core.errors import Conflict, NotFound, ValidationFailed
 from micromarket.core.files import file_sniff
@@ -429,18 +429,10 @@ def entry_delete(*, owner, entry_id: int) -> int:
 # --- platform earnings --------------------------------------------------------------------
 
 
-def _local_date(moment: datetime, tz_name: str) -> date:
-    try:
-        tz = ZoneInfo(tz_name or "UTC")
-    except Exception:  # an unknown zone name: fall back to UTC
-        tz = ZoneInfo("UTC")
-    return moment.astimezone(tz).date()
-
-
 def _earning_record(earning, owner) -> int:
     """Copy one ledger transaction: the gross as income, the commission as an expense."""
     ref = f"ledger:{earning.transaction_id}"
-    day = _local_date(earning.created_at, getattr(owner, "timezone", "UTC"))
+    day = days.local_date(earning.created_at, owner)
     tip = earning.kind == "tip"
     with transaction.atomic():
         if Entry.objects.filter(owner=owner, source_ref=f"{ref}:income").exists():

@@ -25,7 +25,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -45,6 +44,7 @@ from micromarket.books.models import (
     TaxProfile,
     TimeEntry,
 )
+from micromarket.books.selectors import days
 from micromarket.books.services.entries import next_occurrence
 from micromarket.core.emails import email_send_after_commit
 from micromarket.core.errors import Conflict, NotFound, ValidationFailed
@@ -89,20 +89,6 @@ INVOICE_FIELDS = (
 
 def round_half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def local_date(moment: datetime, owner) -> date:
-    """The calendar day it is at ``moment`` where the seller lives (``owner.timezone``; an
-    unknown zone counts as UTC). Due dates, issue dates and time lines are the seller's days."""
-    try:
-        tz = ZoneInfo(getattr(owner, "timezone", "") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
-    return moment.astimezone(tz).date()
-
-
-def owner_today(owner, now: datetime | None = None) -> date:
-    return local_date(now or timezone.now(), owner)
 
 
 # --- totals -------------------------------------------------------------------------------
@@ -550,8 +536,8 @@ def invoice_add_time_lines(*, owner, invoice, time_entries) -> list[InvoiceLine]
             hours = (Decimal(seconds) / 3600).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
             if hours <= 0:
                 hours = Decimal("0.001")
-            first = local_date(min(e.started_at for e in group), owner)
-            last = local_date(max(e.started_at for e in group), owner)
+            first = days.local_date(min(e.started_at for e in group), owner)
+            last = days.local_date(max(e.started_at for e in group), owner)
             span = first.isoformat() if first == last else f"{first} – {last}"
             clean = _line_clean(
                 {
@@ -579,7 +565,7 @@ def invoice_issue(*, owner, invoice, today: date | None = None) -> Invoice:
 
     A line with a tax rate above 0% is VAT charged, which only a seller with a VAT number
     may do (EN 16931 BR-S-02): without one in the invoice details, issuing is refused."""
-    today = today or owner_today(owner)
+    today = today or days.owner_today(owner)
     with transaction.atomic():
         invoice = _invoice_locked(owner=owner, invoice=invoice)
         if invoice.status != Invoice.Status.DRAFT:
@@ -679,7 +665,7 @@ def invoice_payment_record(
         raise ValidationFailed("Enter the amount received.", field="amount") from None
     if amount <= 0:
         raise ValidationFailed("The amount must be more than zero.", field="amount")
-    when = date or owner_today(owner)
+    when = date or days.owner_today(owner)
     with transaction.atomic():
         invoice = _invoice_locked(owner=owner, invoice=invoice)
         if invoice.status == Invoice.Status.DRAFT:
@@ -834,8 +820,8 @@ def invoice_viewed(*, invoice: Invoice) -> None:
 
 
 def _stage_due(kind_start: int, kind_end: int, *, due: date, today: date) -> bool:
-    days = (today - due).days
-    return kind_start <= days < kind_end
+    late = (today - due).days
+    return kind_start <= late < kind_end
 
 
 # Every seller's local day lies within a day of the UTC day (UTC−12 … UTC+14).
@@ -862,7 +848,7 @@ def invoices_send_reminders(*, now: datetime) -> int:
         due_date__lte=now.date() + _ZONE_SLACK + timedelta(days=REMINDER_BEFORE_DAYS),
     ).select_related("client", "owner")
     for invoice in candidates.iterator():
-        today = local_date(now, invoice.owner)
+        today = days.local_date(now, invoice.owner)
         for kind, start, end in REMINDER_STAGES:
             if not _stage_due(start, end, due=invoice.due_date, today=today):
                 continue
@@ -922,7 +908,7 @@ def invoices_apply_late_fees(*, now: datetime) -> int:
             invoice = Invoice.objects.select_for_update().get(pk=pk)
             if invoice.late_fee_applied_at is not None or invoice.status not in OPEN_STATUSES:
                 continue
-            if not invoice.due_date < local_date(now, invoice.owner):
+            if not invoice.due_date < days.local_date(now, invoice.owner):
                 continue
             fee = round_half_up(Decimal(invoice.balance) * invoice.late_fee_bps / MAX_BPS)
             fee += invoice.late_fee_fixed
@@ -1055,7 +1041,7 @@ def recurring_invoices_run(*, now: datetime) -> int:
         while True:
             with transaction.atomic():
                 row = RecurringInvoice.objects.select_for_update().get(pk=pk)
-                today = local_date(now, row.owner)
+                today = days.local_date(now, row.owner)
                 if not row.active or row.next_date > today:
                     break
                 occurrence = row.next_date
