@@ -25,6 +25,7 @@ urlpatterns = [
     path("notifications/", include("micromarket.messaging.notification_urls")),
     path("", include("micromarket.trust.urls")),
     path("", include("micromarket.books.urls")),
+    path("", include("micromarket.projects.urls")),
     path("api/v1/", api.urls),
     path("admin/login/", RedirectView.as_view(url="/accounts/login/?next=/admin/")),
     path("admin/", admin.site.urls),

@@ -155,3 +155,38 @@ def user_for_operators(*, user_id: int) -> User:
 def users_by_ids(*, ids) -> dict[int, User]:
     """Accounts by id, with their shops (one query), for lists that name many people."""
     return {u.pk: u for u in User.objects.select_related("shop").filter(pk__in=list(ids))}
+
+
+def seller_by_email(*, email: str) -> User | None:
+    """The active seller (a user with an active shop) with this email, if any."""
+    return (
+        User.objects.filter(
+            email__iexact=(email or "").strip(),
+            is_active=True,
+            deleted_at__isnull=True,
+            shop__is_active=True,
+        )
+        .select_related("shop")
+        .first()
+    )
+
+
+def sellers_with_skills(*, skills: list[str], exclude_ids=()) -> list[User]:
+    """Active sellers whose profile lists any of ``skills`` (case and spacing ignored).
+
+    Skills are a short JSON list per user, compared in Python so the same code runs on SQLite
+    and PostgreSQL; the scan reads only sellers who listed a skill at all."""
+    wanted = {s.strip().casefold() for s in skills if s.strip()}
+    if not wanted:
+        return []
+    candidates = (
+        User.objects.filter(is_active=True, deleted_at__isnull=True, shop__is_active=True)
+        .exclude(skills=[])
+        .exclude(pk__in=list(exclude_ids))
+        .only("pk", "email", "display_name", "skills", "is_active", "deleted_at", "timezone")
+    )
+    return [
+        user
+        for user in candidates.iterator(chunk_size=500)
+        if wanted & {str(s).strip().casefold() for s in user.skills or []}
+    ]

@@ -347,6 +347,48 @@ def _needles(parsed: _Parsed) -> list[str]:
     return seen[:MAX_TERMS]
 
 
+def text_score(query: str, *, title: str, meta: str = "", body: str = "") -> float | None:
+    """The text relevance T of one small document, in Python, for lists that are not in the
+    offer index (a project's open tasks): the same query syntax, folding, stemming and weights
+    as the best-match blend above. None when the document does not match (a required word or
+    phrase is missing, or an excluded one is present); 0.0 when the query has no searchable
+    word, so every document matches."""
+    parsed = _parse(query)
+    keys = {"title": _stemmed(title), "meta": _stemmed(meta), "body": _stemmed(body)}
+    everything = keys["title"] + keys["meta"] + keys["body"]
+
+    def present(item: _Item) -> bool:
+        phrase = " " + " ".join(_stem(_fold(t)) for t in item.tokens) + " "
+        return phrase in everything
+
+    if any(present(item) for item in parsed.negated):
+        return None
+    if not parsed.has_text:
+        return 0.0
+    if not all(any(present(item) for item in group) for group in parsed.groups):
+        return None
+    fields = []
+    for needle in _needles(parsed):
+        word = needle + " "
+        if word in keys["title"]:
+            fields.append(FIELD_TITLE)
+        elif word in keys["meta"]:
+            fields.append(FIELD_META)
+        else:
+            fields.append(FIELD_BODY)
+    words = " ".join(_fold(w) for w in parsed.all_words)
+    title_key = _key(title)
+    score = T_FIELDS * (sum(fields) / len(fields) if fields else 0.0)
+    score += T_PHRASE if (" " + words + " ") in title_key else 0.0
+    score += T_EXACT if title_key == " " + words + " " else 0.0
+    return score
+
+
+def _stemmed(text: str) -> str:
+    """' word word ' with every word folded and stemmed: what ``text_score`` compares."""
+    return " " + " ".join(_stem(w) for w in _WORD.findall(_fold(text))) + " "
+
+
 # --- SQL helpers ------------------------------------------------------------------------------
 
 

@@ -105,6 +105,21 @@ def offer_history(*, offer: Offer) -> QuerySet[ModerationEvent]:
     return offer.moderation_events.select_related("actor")
 
 
+def category_get(*, category_id: int) -> Category:
+    category = Category.objects.select_related("parent").filter(pk=category_id).first()
+    if category is None:
+        raise NotFound("There is no such category.", field="category")
+    return category
+
+
+def text_score(query: str, *, title: str, meta: str = "", body: str = "") -> float | None:
+    """Catalog search's text relevance for a document outside the offer index (0–1, None: no
+    match); see ``catalog.search.text_score``."""
+    from micromarket.catalog import search
+
+    return search.text_score(query, title=title, meta=meta, body=body)
+
+
 def categories_tree() -> list[Category]:
     """Top-level categories with their children prefetched."""
     return list(Category.objects.filter(parent__isnull=True).prefetch_related("children"))

@@ -223,6 +223,11 @@ def escrow_for_reference(reference: str) -> Escrow | None:
     )
 
 
+def escrows_for_references(references) -> dict[str, Escrow]:
+    """Reference → escrow, for many orders in one query."""
+    return {e.reference: e for e in Escrow.objects.filter(reference__in=list(references))}
+
+
 def transactions_for_reference(reference: str):
     return (
         Transaction.objects.filter(reference=reference)

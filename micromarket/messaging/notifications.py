@@ -101,6 +101,19 @@ CATEGORIES: dict[str, Category] = _categories(
         INSTANT,
     ),
     Category(
+        "projects",
+        "Projects",
+        "Proposals and claims on your projects' tasks; awards and answers to your proposals.",
+        INSTANT,
+        window=timedelta(minutes=5),  # a queue's claims come in bursts: one email for them
+    ),
+    Category(
+        "task_matches",
+        "Matching tasks",
+        "New project tasks that need the skills on your profile.",
+        DIGEST,
+    ),
+    Category(
         "account",
         "Account and trust",
         "Your seller level, verification results, and notices from the marketplace's moderators.",

@@ -60,6 +60,7 @@ class Order(models.Model):
         TASK = "task", "Local task"
         DIGITAL = "digital", "Digital product"
         PHYSICAL = "physical", "Physical product"
+        MILESTONE = "milestone", "Project task"  # a unit of a buyer's project (projects app)
 
     checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="orders")
     buyer = models.ForeignKey(
@@ -69,8 +70,15 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_sold"
     )
     offer = models.ForeignKey(
-        "catalog.Offer", on_delete=models.PROTECT, related_name="orders"
-    )  # the first item's offer (an order of products may hold several)
+        "catalog.Offer", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )  # the first item's offer (an order of products may hold several); none for a milestone
+    # What the order was placed for when it is not an offer: a milestone's category (its fees)
+    # and its origin — the key and page of what it pays for (``projects.assignment:12``).
+    category = models.ForeignKey(
+        "catalog.Category", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    origin = models.CharField(max_length=60, blank=True, db_index=True)
+    origin_url = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     state = models.CharField(max_length=24, default="pending_payment")
     title = models.CharField(max_length=200)
@@ -144,6 +152,10 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
                 name="orders_order_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(offer__isnull=False) | Q(category__isnull=False, kind="milestone"),
+                name="orders_order_offer_or_milestone",
             ),
         ]
 

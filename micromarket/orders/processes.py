@@ -748,8 +748,109 @@ PHYSICAL = Process(
 )
 
 
+# A unit of a buyer's project (projects app): no offer, funded into its own escrow when the
+# buyer awards it; the seller submits, the buyer approves (or asks for a revision) within the
+# review window, and approval releases the payment.
+MILESTONE = Process(
+    name="milestone",
+    label="Project task",
+    states={
+        **COMMON_STATES,
+        "in_progress": "In progress",
+        "submitted": "Submitted — waiting for the buyer's review",
+        "revision_requested": "Revision requested",
+        "approved": "Approved",
+    },
+    transitions={
+        **_common(
+            cancellable=("in_progress", "submitted", "revision_requested"),
+            disputable=("in_progress", "submitted", "revision_requested"),
+            placed="in_progress",
+        ),
+        **dict(
+            [
+                T(
+                    "seller_cancel",
+                    "Withdraw and refund",
+                    "in_progress",
+                    CANCELLED,
+                    SELLER,
+                    needs=rules.need_message,
+                    effects=(rules.refund_all,),
+                    form="message",
+                    past="withdrew from the task — the buyer is refunded in full",
+                ),
+                T(
+                    "submit",
+                    "Submit the work",
+                    ("in_progress", "revision_requested"),
+                    "submitted",
+                    SELLER,
+                    needs=rules.need_delivery,
+                    effects=(rules.save_delivery,),
+                    form="delivery",
+                    past="submitted the work",
+                ),
+                T(
+                    "request_revision",
+                    "Request a revision",
+                    "submitted",
+                    "revision_requested",
+                    BUYER,
+                    guard=rules.revisions_left,
+                    needs=rules.need_message,
+                    effects=(rules.count_revision,),
+                    form="message",
+                    past="asked for a revision",
+                ),
+                T(
+                    "approve",
+                    "Approve the work",
+                    "submitted",
+                    "approved",
+                    BUYER,
+                    past="approved the work",
+                ),
+                T(
+                    "auto_approve",
+                    "Approve",
+                    "submitted",
+                    "approved",
+                    SYSTEM,
+                    past="approved automatically 3 days after the submission",
+                ),
+                T(
+                    "release",
+                    "Release the payment",
+                    "approved",
+                    COMPLETED,
+                    SYSTEM,
+                    effects=(rules.release_all,),
+                    notify=frozenset({SELLER}),
+                    past="released the payment — the seller is paid",
+                ),
+                T(
+                    "cancel_late",
+                    "Cancel (late submission)",
+                    ("in_progress", "revision_requested"),
+                    CANCELLED,
+                    BUYER,
+                    guard=rules.delivery_late,
+                    effects=(rules.refund_all,),
+                    past="cancelled a late task — refunded in full",
+                ),
+            ]
+        ),
+    },
+    deadlines={
+        "submitted": (Deadline("auto_approve", _after(AUTO_COMPLETE_AFTER)),),
+        "approved": (Deadline("release", _now),),
+    },
+)
+
+
 PROCESSES: dict[str, Process] = {
-    p.name: p for p in (SERVICE, EXPERIENCE, RENTAL, TASK, DIGITAL, PHYSICAL)
+    p.name: p for p in (SERVICE, EXPERIENCE, RENTAL, TASK, DIGITAL, PHYSICAL, MILESTONE)
 }
 
 

@@ -86,7 +86,8 @@ def revisions_left(ctx: Ctx) -> str | None:
     order = ctx.order
     if order.revisions_used >= order.revisions_allowed:
         n = order.revisions_allowed
-        return f"Your package includes {n} revision{'s' if n != 1 else ''}, all used."
+        what = "task" if order.kind == "milestone" else "package"
+        return f"Your {what} includes {n} revision{'s' if n != 1 else ''}, all used."
     return None
 
 
@@ -295,7 +296,7 @@ def mark_placed(ctx: Ctx) -> None:
     order.placed_at = ctx.now
     escrow = ledger_selectors.escrow_for_reference(order.reference)
     order.service_fee = escrow.service_fee if escrow else 0  # what the buyer paid on top
-    if order.kind == "physical":
+    if order.kind in ("physical", "milestone"):  # the clock starts when paid
         order.due_at = ctx.now + timedelta(days=order.delivery_days or 0)
 
 

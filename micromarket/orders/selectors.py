@@ -591,3 +591,40 @@ def seller_delivery_stats(*, seller_id: int, since) -> SellerDeliveryStats:
 def order_offer_ids(*, order_ids) -> dict[int, int]:
     """Order id → its (first item's) offer id, for the books' effective hourly rate per offer."""
     return dict(Order.objects.filter(pk__in=list(order_ids)).values_list("pk", "offer_id"))
+
+
+def orders_by_origin(*, origins: list[str]) -> dict[str, Order]:
+    """Origin key (``projects.assignment:12``) → the newest order placed for it."""
+    newest: dict[str, Order] = {}
+    for order in Order.objects.filter(origin__in=list(origins)).order_by("pk"):
+        newest[order.origin] = order
+    return newest
+
+
+@dataclass(frozen=True)
+class PaidOut:
+    """What became of an order's price: still held, paid to the seller or refunded."""
+
+    held: int = 0
+    paid: int = 0  # released (or settled) to the seller, before commission
+    refunded: int = 0  # returned to the buyer
+
+
+def orders_paid_out(*, orders) -> dict[int, PaidOut]:
+    """Order id → PaidOut, read from the orders' escrows (one query)."""
+    orders = list(orders)
+    escrows = ledger_selectors.escrows_for_references([o.reference for o in orders])
+    result = {}
+    for order in orders:
+        escrow = escrows.get(order.reference)
+        if escrow is None or escrow.status in ("awaiting_payment", "cancelled"):
+            result[order.pk] = PaidOut()
+            continue
+        refunded = escrow.refunded_subtotal
+        if escrow.status in ("released", "settled"):
+            result[order.pk] = PaidOut(paid=escrow.subtotal - refunded, refunded=refunded)
+        elif escrow.status == "refunded":
+            result[order.pk] = PaidOut(refunded=refunded)
+        else:
+            result[order.pk] = PaidOut(held=escrow.subtotal - refunded, refunded=refunded)
+    return result

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -366,7 +367,7 @@ def _order_create(
 def _charges(orders: list[Order]) -> list[OrderCharge]:
     charges = []
     for order in orders:
-        category = order.offer.category
+        category = order.offer.category if order.offer_id else order.category
         charges.append(
             OrderCharge(
                 reference=order.reference,
@@ -453,7 +454,21 @@ def checkout_place(
         checkout = existing
         if checkout.payment_id or checkout.status != Checkout.Status.PENDING:
             return checkout_sync(checkout_id=checkout.pk, now=now)
-    orders = list(checkout.orders.select_related("seller", "offer__category"))
+    return _checkout_pay(
+        checkout,
+        payment_method=payment_method,
+        return_url=return_url,
+        credit=credit,
+        now=now,
+    )
+
+
+def _checkout_pay(
+    checkout: Checkout, *, payment_method: str, return_url: str, credit: int, now: datetime
+) -> Checkout:
+    """Charge one payment for the checkout's orders (one escrow each), then sync."""
+    buyer = checkout.buyer
+    orders = list(checkout.orders.select_related("seller", "offer__category", "category"))
     try:
         payment = payments.payment_start(
             buyer=buyer,
@@ -469,6 +484,116 @@ def checkout_place(
         raise
     Checkout.objects.filter(pk=checkout.pk).update(payment=payment)
     return checkout_sync(checkout_id=checkout.pk, now=now)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A unit of work to order without an offer (a project's task, in the projects app).
+
+    ``origin`` is the caller's key for what the order pays for (``projects.assignment:12``);
+    ``origin_url`` is the page about it. ``amount`` is the seller's price in minor units."""
+
+    origin: str
+    origin_url: str
+    seller: object
+    title: str
+    amount: int
+    category_id: int
+    delivery_days: int
+    revisions: int
+    brief: str
+
+
+def milestone_checkout_place(
+    *,
+    buyer,
+    milestones: list[Milestone],
+    currency: str,
+    payment_method: str,
+    idempotency_key: str,
+    return_url: str,
+    credit: int = 0,
+    now: datetime | None = None,
+) -> Checkout:
+    """Order and pay for ``milestones`` in one payment, each an order of the ``milestone``
+    process with its own escrow. Idempotent by key like ``checkout_place``; the payment may
+    need the buyer's extra step (``checkout.payment.action_url``)."""
+    now = now or timezone.now()
+    if not idempotency_key or len(idempotency_key) > 160:
+        raise ValidationFailed("An idempotency key of 1–160 characters is required.")
+    if not milestones:
+        raise ValidationFailed("There is nothing to pay for.")
+    if len({m.origin for m in milestones}) != len(milestones):
+        raise ValidationFailed("Each piece of work can be paid once per payment.")
+    for m in milestones:
+        if m.amount <= 0:
+            raise ValidationFailed("A price must be more than zero.", field="amount")
+        if m.seller.pk == buyer.pk:
+            raise ValidationFailed("You cannot buy from yourself.", code="self_dealing")
+    fingerprint = _fingerprint(
+        {
+            "milestones": [(m.origin, m.seller.pk, m.amount) for m in milestones],
+            "currency": currency,
+            "method": payment_method,
+            "credit": credit,
+        }
+    )
+    existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                checkout = Checkout.objects.create(
+                    buyer=buyer,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    currency=currency,
+                    created_at=now,
+                )
+                for m in milestones:
+                    order = Order.objects.create(
+                        checkout=checkout,
+                        buyer=buyer,
+                        seller=m.seller,
+                        offer=None,
+                        category_id=m.category_id,
+                        origin=m.origin[:60],
+                        origin_url=m.origin_url[:200],
+                        kind=Order.Kind.MILESTONE,
+                        state=PENDING_PAYMENT,
+                        title=m.title[:200],
+                        currency=currency,
+                        subtotal=m.amount,
+                        delivery_days=m.delivery_days,
+                        revisions_allowed=m.revisions,
+                        note=m.brief,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    OrderEvent.objects.create(
+                        order=order,
+                        transition="create",
+                        actor=buyer,
+                        role=BUYER,
+                        from_state="",
+                        to_state=PENDING_PAYMENT,
+                        created_at=now,
+                    )
+        except IntegrityError:
+            existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+            if existing is None:
+                raise
+    if existing is not None:
+        if existing.fingerprint != fingerprint:
+            raise ValidationFailed(
+                "This idempotency key was already used for another checkout.",
+                code="idempotency_mismatch",
+            )
+        checkout = existing
+        if checkout.payment_id or checkout.status != Checkout.Status.PENDING:
+            return checkout_sync(checkout_id=checkout.pk, now=now)
+    return _checkout_pay(
+        checkout, payment_method=payment_method, return_url=return_url, credit=credit, now=now
+    )
 
 
 def _checkout_fail(checkout: Checkout, *, message: str, now: datetime | None = None) -> None:

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "micromarket.messaging",
     "micromarket.trust",
     "micromarket.books",
+    "micromarket.projects",
 ]
 
 MIDDLEWARE = [

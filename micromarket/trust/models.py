@@ -32,8 +32,9 @@ class Review(models.Model):
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="reviews")
     offer = models.ForeignKey(
-        "catalog.Offer", on_delete=models.PROTECT, related_name="reviews"
-    )  # denormalised from the order: an offer's rating is one indexed query
+        "catalog.Offer", null=True, blank=True, on_delete=models.PROTECT, related_name="reviews"
+    )  # denormalised from the order: an offer's rating is one indexed query (none: a project
+    # task's order, which rates the seller only)
     author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="reviews_written")
     subject = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="reviews_received")
     role = models.CharField(max_length=6, choices=Role.choices)  # the author's side

@@ -106,3 +106,33 @@ def refunded(reference: str) -> int:
 def pending_earnings(user, currency: str = "USD") -> int:
     """The seller's earnings waiting for clearing, read from the ledger."""
     return ledger_selectors.user_balances(user).get(currency, {}).get("pending", 0)
+
+
+def place_milestone(buyer, seller=None, *, amount=5000, card=CARD, key=None, origin=None):
+    """Order and pay for a milestone (a project task's unit, as the projects app does);
+    returns the checkout."""
+    from micromarket.catalog.models import Category
+    from micromarket.catalog.tests.factories import seller as make_seller
+
+    seller = seller or make_seller()
+    n = next(_keys)
+    return services.milestone_checkout_place(
+        buyer=buyer,
+        milestones=[
+            services.Milestone(
+                origin=origin or f"test.milestone:{n}",
+                origin_url="/projects/",
+                seller=seller,
+                title="Translate 10 product pages",
+                amount=amount,
+                category_id=Category.objects.get(slug="writing-translation").pk,
+                delivery_days=3,
+                revisions=1,
+                brief="Into Spanish, keeping the HTML tags.",
+            )
+        ],
+        currency="USD",
+        payment_method=card,
+        idempotency_key=key or f"test-{n}",
+        return_url="http://testserver/back/",
+    )

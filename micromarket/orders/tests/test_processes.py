@@ -31,6 +31,7 @@ from micromarket.orders.tests.conftest import (
     offer_details,
     pending_earnings,
     place,
+    place_milestone,
     refunded,
 )
 from micromarket.payments.providers import sandbox
@@ -672,6 +673,10 @@ def test_a_declined_card_places_no_order_and_releases_the_stock(clock, buyer, of
 
 def any_order(kind: str, buyer) -> Order:
     """A paid order of ``kind`` from a new seller."""
+    if kind == "milestone":
+        checkout = place_milestone(buyer)
+        assert checkout.status == "paid", checkout.failure_message
+        return checkout.orders.get()
     offer = make_offer(kind=kind, publish=True)
     item = {"offer": offer.pk}
     if kind == "service":

@@ -97,7 +97,9 @@ def report_target(*, kind: str, target_id, reporter) -> ReportTarget:
         pk,
         review.author_id,
         f"a review by {review.author.display_name}",
-        reverse("catalog:offer", args=[review.offer_id]),
+        reverse("catalog:offer", args=[review.offer_id])
+        if review.offer_id
+        else reverse("trust:person_reviews", args=[review.subject_id]),
     )
 
 

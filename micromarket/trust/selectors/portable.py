@@ -37,7 +37,7 @@ def _rounded(value: float | None) -> float | None:
 def _review(review) -> dict:
     return {
         "order_kind": review.order.kind,
-        "offer": review.offer.title,
+        "offer": review.offer.title if review.offer_id else review.order.title,
         "rating": review.rating,
         "communication": review.communication,
         "accuracy": review.accuracy,

@@ -56,7 +56,7 @@ def _order_url(order_id: int) -> str:
 
 def _refresh_offer(review: Review) -> None:
     """A buyer's review counts in its offer's rating: keep the search index's copy current."""
-    if review.role != Review.Role.BUYER:
+    if review.role != Review.Role.BUYER or review.offer_id is None:
         return
     rating, count = review_selectors.offer_ratings([review.offer_id])[review.offer_id]
     catalog_services.offer_reputation_set(
