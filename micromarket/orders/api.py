@@ -106,6 +106,7 @@ def _order(request: HttpRequest, order) -> dict:
         **_summary(order),
         "checkout_id": order.checkout_id,
         "offer_id": order.offer_id,
+        "origin": order.origin,
         "items": [
             {
                 "id": item.pk,

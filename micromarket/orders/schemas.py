@@ -210,7 +210,10 @@ class OrderSummary(Schema):
 
 class OrderOut(OrderSummary):
     checkout_id: int
-    offer_id: int
+    offer_id: int | None = Field(description="None for a project task (kind `milestone`).")
+    origin: str = Field(
+        description="A project task's order: what it pays for, e.g. `projects.assignment:12`."
+    )
     items: list[OrderItemOut]
     seats: int
     session_id: int | None

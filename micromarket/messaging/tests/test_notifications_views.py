@@ -40,7 +40,15 @@ def modes(user) -> dict[str, str]:
 
 # The categories later apps (trust) add for everyone, at their defaults: right away.
 # The other apps' categories, sent unchanged with every form below.
-TRUST = {"reviews": "instant", "disputes": "instant", "account": "instant", "books": "instant"}
+# The other apps' categories at their defaults (every settings form posts them all).
+TRUST = {
+    "reviews": "instant",
+    "disputes": "instant",
+    "projects": "instant",
+    "task_matches": "digest",
+    "account": "instant",
+    "books": "instant",
+}
 
 
 def unsubscribe_path(user, *categories: str) -> str:
