@@ -504,20 +504,20 @@ class Milestone:
     brief: str
 
 
-def milestone_checkout_place(
+def milestone_checkout_create(
     *,
     buyer,
     milestones: list[Milestone],
     currency: str,
-    payment_method: str,
     idempotency_key: str,
-    return_url: str,
+    payment_method: str = "",
     credit: int = 0,
     now: datetime | None = None,
 ) -> Checkout:
-    """Order and pay for ``milestones`` in one payment, each an order of the ``milestone``
-    process with its own escrow. Idempotent by key like ``checkout_place``; the payment may
-    need the buyer's extra step (``checkout.payment.action_url``)."""
+    """The checkout for ``milestones``: one order of the ``milestone`` process each, waiting
+    for payment (``checkout_pay`` charges it). One transaction, so a caller can link its own
+    rows to the orders in the same transaction. The same ``idempotency_key`` returns the first
+    checkout; with other milestones, method or credit it is refused."""
     now = now or timezone.now()
     if not idempotency_key or len(idempotency_key) > 160:
         raise ValidationFailed("An idempotency key of 1–160 characters is required.")
@@ -578,21 +578,71 @@ def milestone_checkout_place(
                         to_state=PENDING_PAYMENT,
                         created_at=now,
                     )
+                return checkout
         except IntegrityError:
             existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
             if existing is None:
                 raise
-    if existing is not None:
-        if existing.fingerprint != fingerprint:
-            raise ValidationFailed(
-                "This idempotency key was already used for another checkout.",
-                code="idempotency_mismatch",
-            )
-        checkout = existing
-        if checkout.payment_id or checkout.status != Checkout.Status.PENDING:
-            return checkout_sync(checkout_id=checkout.pk, now=now)
+    if existing.fingerprint != fingerprint:
+        raise ValidationFailed(
+            "This idempotency key was already used for another checkout.",
+            code="idempotency_mismatch",
+        )
+    return existing
+
+
+def checkout_pay(
+    *,
+    checkout_id: int,
+    buyer,
+    payment_method: str,
+    return_url: str,
+    credit: int = 0,
+    now: datetime | None = None,
+) -> Checkout:
+    """Charge a checkout made by ``milestone_checkout_create`` (once: a checkout whose payment
+    started is only synced)."""
+    now = now or timezone.now()
+    checkout = Checkout.objects.filter(pk=checkout_id, buyer=buyer).first()
+    if checkout is None:
+        raise NotFound("There is no such checkout.")
+    if checkout.payment_id or checkout.status != Checkout.Status.PENDING:
+        return checkout_sync(checkout_id=checkout.pk, now=now)
     return _checkout_pay(
         checkout, payment_method=payment_method, return_url=return_url, credit=credit, now=now
+    )
+
+
+def milestone_checkout_place(
+    *,
+    buyer,
+    milestones: list[Milestone],
+    currency: str,
+    payment_method: str,
+    idempotency_key: str,
+    return_url: str,
+    credit: int = 0,
+    now: datetime | None = None,
+) -> Checkout:
+    """Order and pay for ``milestones`` in one payment, each an order of the ``milestone``
+    process with its own escrow: ``milestone_checkout_create`` then ``checkout_pay``. The
+    payment may need the buyer's extra step (``checkout.payment.action_url``)."""
+    checkout = milestone_checkout_create(
+        buyer=buyer,
+        milestones=milestones,
+        currency=currency,
+        idempotency_key=idempotency_key,
+        payment_method=payment_method,
+        credit=credit,
+        now=now,
+    )
+    return checkout_pay(
+        checkout_id=checkout.pk,
+        buyer=buyer,
+        payment_method=payment_method,
+        return_url=return_url,
+        credit=credit,
+        now=now,
     )
 
 

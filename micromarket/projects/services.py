@@ -876,87 +876,65 @@ def assignments_fund(
     now: datetime | None = None,
 ):
     """Pay for awarded or claimed units in one payment: one milestone order with its own
-    escrow each (``orders.services.milestone_checkout_place``). Returns the checkout; its
-    payment may need the buyer's extra step (``checkout.payment.action_url``). The same key
-    returns the first checkout."""
+    escrow each. The orders are created and linked to the assignments under the assignments'
+    row locks, so two funding requests cannot pay for the same unit twice; then the payment is
+    charged (``orders.services.checkout_pay``). Returns the checkout; its payment may need the
+    buyer's extra step (``checkout.payment.action_url``). The same key returns the first
+    checkout."""
     now = now or timezone.now()
     ids = sorted(set(assignment_ids or []))
     if not ids:
         raise ValidationFailed("Choose the work to fund.", field="assignments")
-    assignments = list(
-        Assignment.objects.select_related("task__project", "seller", "order").filter(
-            pk__in=ids, task__project__buyer_id=getattr(buyer, "pk", None)
+    with transaction.atomic():
+        assignments = list(
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("task__project", "seller", "order")
+            .filter(pk__in=ids, task__project__buyer_id=getattr(buyer, "pk", None))
+            .order_by("pk")
         )
-    )
-    if len(assignments) != len(ids):
-        raise NotFound("There is no such assignment.")
-    replay = order_selectors.checkout_for_key(buyer=buyer, idempotency_key=idempotency_key)
-    if replay is None:
+        if len(assignments) != len(ids):
+            raise NotFound("There is no such assignment.")
+        replay = order_selectors.checkout_for_key(buyer=buyer, idempotency_key=idempotency_key)
+        if replay is None:
+            for a in assignments:
+                if a.status != Assignment.Status.ACTIVE:
+                    raise Conflict(
+                        f"“{a.task.title}” for {a.seller.display_name} has "
+                        f"{a.get_status_display().lower()}.",
+                        code="not_active",
+                    )
+                if a.order is not None and a.order.state != "payment_failed":
+                    raise Conflict(
+                        f"“{a.task.title}” for {a.seller.display_name} is already paid for"
+                        " (or its payment is under way).",
+                        code="already_funded",
+                    )
+        currencies = {a.task.project.currency for a in assignments}
+        if len(currencies) != 1:
+            raise ValidationFailed("Fund one currency at a time.", field="assignments")
+        checkout = order_services.milestone_checkout_create(
+            buyer=buyer,
+            milestones=[_milestone(a) for a in assignments],
+            currency=currencies.pop(),
+            idempotency_key=idempotency_key,
+            payment_method=payment_method,
+            credit=credit,
+            now=now,
+        )
+        orders = order_selectors.orders_by_origin(origins=[a.origin for a in assignments])
         for a in assignments:
-            if a.status != Assignment.Status.ACTIVE:
-                raise Conflict(
-                    f"“{a.task.title}” for {a.seller.display_name} has "
-                    f"{a.get_status_display().lower()}.",
-                    code="not_active",
-                )
-            if a.order is not None and a.order.state != "payment_failed":
-                raise Conflict(
-                    f"“{a.task.title}” for {a.seller.display_name} is already paid for.",
-                    code="already_funded",
-                )
-    currencies = {a.task.project.currency for a in assignments}
-    if len(currencies) != 1:
-        raise ValidationFailed("Fund one currency at a time.", field="assignments")
-    checkout = order_services.milestone_checkout_place(
+            order = orders[a.origin]
+            if a.order_id != order.pk and order.checkout_id == checkout.pk:
+                Assignment.objects.filter(pk=a.pk).update(order=order)
+    checkout = order_services.checkout_pay(
+        checkout_id=checkout.pk,
         buyer=buyer,
-        milestones=[_milestone(a) for a in assignments],
-        currency=currencies.pop(),
         payment_method=payment_method,
-        idempotency_key=idempotency_key,
         return_url=return_url,
         credit=credit,
         now=now,
     )
-    assignments_link(origins=[a.origin for a in assignments])
-    return checkout
-
-
-def assignments_link(*, origins: list[str] | None = None) -> int:
-    """Point each assignment at its newest milestone order (after funding, and by the job for
-    a funding that crashed before linking). Idempotent; returns how many changed."""
-    qs = Assignment.objects.filter(status=Assignment.Status.ACTIVE)
-    if origins is not None:
-        ids = [int(o.rsplit(":", 1)[1]) for o in origins]
-        qs = qs.filter(pk__in=ids)
-    else:  # the job: unfunded or failed ones only
-        qs = qs.filter(Q(order__isnull=True) | Q(order__state="payment_failed"))
-    changed = 0
-    by_origin = {a.origin: a for a in qs}
-    newest = order_selectors.orders_by_origin(origins=list(by_origin))
-    for origin, assignment in by_origin.items():
-        order = newest.get(origin)
-        if order is not None and assignment.order_id != order.pk:
-            changed += Assignment.objects.filter(pk=assignment.pk).update(order=order)
-            if order.state != "payment_failed":
-                _tell_funded(assignment, order)
-    return changed
-
-
-def _tell_funded(assignment: Assignment, order) -> None:
-    seller = assignment.seller
-    title = f"“{assignment.task.title}” is funded — start work"
-    if order.state == "pending_payment":
-        title = f"The buyer is paying for “{assignment.task.title}”"
-    url = reverse("orders:detail", args=[order.pk])
-    transaction.on_commit(
-        lambda: messaging_services.notification_send(
-            user=seller,
-            category="projects",
-            title=title[:200],
-            body="The money waits in escrow until the buyer approves your work.",
-            url=url,
-        )
-    )
+    return checkout  # the sellers hear from the orders' "paid" step
 
 
 def assignments_lapse(*, now: datetime | None = None) -> int:
