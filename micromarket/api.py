@@ -11,6 +11,7 @@ from micromarket.messaging.api import router as messaging_router
 from micromarket.messaging.notification_api import router as notifications_router
 from micromarket.orders.api import router as orders_router
 from micromarket.payments.api import router as payments_router
+from micromarket.projects.api import router as projects_router
 from micromarket.trust.api import router as trust_router
 
 api = NinjaAPI(
@@ -36,3 +37,4 @@ api.add_router("/", notifications_router)
 api.add_router("/", messaging_router)
 api.add_router("/", trust_router)
 api.add_router("/books", books_router)
+api.add_router("/projects", projects_router)

@@ -393,10 +393,10 @@ def order_deliver(
     message: Form[str] = "",
     files: File[list[UploadedFile]] = None,
 ):
-    selectors.order_for_user(order_id=order_id, user=request.auth)
+    order = selectors.order_for_user(order_id=order_id, user=request.auth)
     services.order_transition(
         order_id=order_id,
-        name="deliver",
+        name="submit" if order.kind == "milestone" else "deliver",  # a project task's step
         actor=request.auth,
         data={"message": message, "files": list(files or [])},
     )
