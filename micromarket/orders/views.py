@@ -464,8 +464,12 @@ def checkout_return(request, key: str):
     messages.error(request, f"The payment did not go through: {result} Nothing was charged.")
     if checkout.from_cart:
         return redirect("orders:cart")
-    first = checkout.orders.order_by("pk").values_list("offer_id", flat=True).first()
-    return redirect("catalog:offer", first) if first else redirect("orders:list")
+    first = checkout.orders.order_by("pk").values("offer_id", "origin_url").first()
+    if first and first["offer_id"]:
+        return redirect("catalog:offer", first["offer_id"])
+    if first and first["origin_url"]:  # a project task's funding: back to its task
+        return redirect(first["origin_url"])
+    return redirect("orders:list")
 
 
 # --- cart -----------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ FRESH_DAYS = 14
 # The work's stage, as the board's columns: from the assignment and its order's state.
 STAGES = {
     "funding": "Waiting for funding",
+    "paying": "Payment under way",
     "in_progress": "In progress",
     "submitted": "Submitted",
     "revision_requested": "Revision requested",
@@ -43,8 +44,10 @@ STAGES = {
 
 def stage_of(assignment: Assignment) -> str:
     order = assignment.order
-    if order is None or order.state in ("pending_payment", "payment_failed"):
+    if order is None or order.state == "payment_failed":
         return "funding"
+    if order.state == "pending_payment":  # e.g. waiting for the card's extra step
+        return "paying"
     if order.state == "approved":
         return "completed"
     return order.state if order.state in STAGES else "in_progress"
@@ -146,7 +149,8 @@ def task_visible(*, viewer, task_id: int) -> Task:
 
 def attachment_for_user(*, attachment_id: int, user) -> ProjectAttachment:
     item = ProjectAttachment.objects.select_related("project").filter(pk=attachment_id).first()
-    if item is None or not can_see(item.project, user):
+    signed_in = getattr(user, "is_authenticated", False)  # files: for members, not the web
+    if item is None or not signed_in or not can_see(item.project, user):
         raise NotFound("There is no such attachment.")
     return item
 
@@ -379,7 +383,7 @@ class TaskRow:
 class Spend:
     budget: int
     committed: int  # live assignments' prices
-    funding: int  # awarded or claimed, not yet paid for
+    funding: int  # awarded or claimed, not yet paid for (or the payment is under way)
     in_escrow: int  # paid, waiting for approval
     paid: int  # released to sellers
     refunded: int
@@ -433,7 +437,7 @@ def project_board(*, buyer, project_id: int) -> Board:
     spend = Spend(
         budget=project.budget,
         committed=committed(project.pk),
-        funding=sum(a.price for a in live if stage_of(a) == "funding"),
+        funding=sum(a.price for a in live if stage_of(a) in ("funding", "paying")),
         in_escrow=sum(money[o.pk].held for o in orders),
         paid=sum(money[o.pk].paid for o in orders),
         refunded=sum(money[o.pk].refunded for o in orders),

@@ -277,11 +277,11 @@ def project_update(
                 field="budget",
                 code="budget_below_tasks",
             )
-        if fields["currency"] != project.currency and (
-            Assignment.objects.filter(task__project=project).exists()
-        ):
+        if fields["currency"] != project.currency and project.tasks.exists():
             raise ValidationFailed(
-                "The currency cannot change once a task was awarded.", field="currency"
+                "The currency cannot change once the project has tasks (their budgets are in "
+                f"{project.currency}).",
+                field="currency",
             )
         for name, value in fields.items():
             setattr(project, name, value)
