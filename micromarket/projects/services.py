@@ -331,10 +331,15 @@ def project_close(*, buyer, project_id: int, now: datetime | None = None) -> Pro
         for proposal in pending.select_related("seller", "task"):
             _proposal_tell(proposal, "declined", now)
         pending.update(status=Proposal.Status.DECLINED, decided_at=now)
+        # Lock the active assignments first (a funding in flight holds them), then decide from
+        # a fresh read which are still unfunded.
+        active = list(
+            Assignment.objects.select_for_update(of=("self",))
+            .filter(task__project=project, status=Assignment.Status.ACTIVE)
+            .values_list("pk", flat=True)
+        )
         Assignment.objects.filter(
-            Q(order__isnull=True) | Q(order__state="payment_failed"),
-            task__project=project,
-            status=Assignment.Status.ACTIVE,
+            Q(order__isnull=True) | Q(order__state="payment_failed"), pk__in=active
         ).update(status=Assignment.Status.WITHDRAWN, ended_at=now)
         return project
 
@@ -824,7 +829,7 @@ def assignment_withdraw(*, actor, assignment_id: int, now: datetime | None = Non
     with transaction.atomic():
         assignment = (
             Assignment.objects.select_for_update(of=("self",))
-            .select_related("task__project", "order")
+            .select_related("task__project")  # the order is read after the lock: fresh
             .filter(pk=assignment_id)
             .filter(
                 Q(seller_id=getattr(actor, "pk", None))
@@ -888,7 +893,7 @@ def assignments_fund(
     with transaction.atomic():
         assignments = list(
             Assignment.objects.select_for_update(of=("self",))
-            .select_related("task__project", "seller", "order")
+            .select_related("task__project", "seller")  # orders read after the lock
             .filter(pk__in=ids, task__project__buyer_id=getattr(buyer, "pk", None))
             .order_by("pk")
         )
@@ -949,6 +954,8 @@ def assignments_lapse(*, now: datetime | None = None) -> int:
     done = 0
     for assignment in stale[:500]:
         with transaction.atomic():
+            # Lock first (a funding in flight holds the row), then check it afresh.
+            Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
             if not Assignment.objects.filter(
                 Q(order__isnull=True) | Q(order__state="payment_failed"),
                 pk=assignment.pk,

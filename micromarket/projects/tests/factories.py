@@ -1,12 +1,12 @@
 """Projects for tests, built through the services (so every rule applies).
 
-    buyer = UserFactory()
-    project = make_project(buyer, tasks=[{"title": "Translate", "budget": 4000, "quantity": 4,
-                                           "claimable": True}])
-    proposal = propose(seller(), project.tasks.get())
-    assignment = services.proposal_award(buyer=buyer, proposal_id=proposal.pk)
-    checkout = fund(buyer, [assignment])       # paid with the sandbox's test card
-    order = reload(assignment).order           # the milestone order, in_progress
+buyer = UserFactory()
+project = make_project(buyer, tasks=[{"title": "Translate", "budget": 4000, "quantity": 4,
+                                       "claimable": True}])
+proposal = propose(seller(), project.tasks.get())
+assignment = services.proposal_award(buyer=buyer, proposal_id=proposal.pk)
+checkout = fund(buyer, [assignment])       # paid with the sandbox's test card
+order = reload(assignment).order           # the milestone order, in_progress
 """
 
 from __future__ import annotations
