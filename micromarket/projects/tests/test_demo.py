@@ -21,7 +21,8 @@ def test_demo_posts_a_project_in_every_stage_and_an_invite_only_one():
     stages = sorted(selectors.stage_of(a) for a in Assignment.objects.filter(task__project=bakery))
     assert stages == ["completed", "funding", "submitted"]
     board = selectors.project_board(buyer=bakery.buyer, project_id=bakery.pk)
-    assert board.spend.paid == 6_000 and board.spend.in_escrow == 28_000
+    assert board.spend.paid == 6_000  # priya@'s approved batch
+    assert board.spend.in_escrow == 28_000  # maria@'s submitted logo
     waiting = [row for row in board.rows if row.waiting_for is not None]
     assert [row.task.title for row in waiting] == ["Build the new product pages"]
 
