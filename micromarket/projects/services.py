@@ -91,7 +91,7 @@ def _require_seller(user) -> None:
         )
 
 
-def _task_visible_to_seller(seller, task_id: int, *, lock: bool = False) -> Task:
+def _task_visible_to_seller(seller, task_id: int) -> Task:
     task = Task.objects.select_related("project").filter(pk=task_id).first()
     if task is None or not can_see(task.project, seller):
         raise NotFound("There is no such task.")
@@ -169,11 +169,8 @@ def _money(amount: int, currency: str) -> str:
 
 
 def _tasks_budget(project: Project, *, excluding: int | None = None) -> int:
-    return sum(
-        t.budget * t.quantity
-        for t in project.tasks.exclude(pk=excluding).only("budget", "quantity")
-        if t.pk != excluding
-    )
+    tasks = project.tasks.exclude(pk=excluding).only("budget", "quantity")
+    return sum(t.budget * t.quantity for t in tasks)
 
 
 def _check_open_for_work(task: Task) -> None:
@@ -726,7 +723,7 @@ def proposal_decline(*, buyer, proposal_id: int, now: datetime | None = None) ->
     return proposal
 
 
-def _take_unit(task: Task, *, seller, price: int, now: datetime) -> None:
+def _take_unit(task: Task, *, seller, price: int) -> None:
     """The checks of an award or claim, under the project's and the task's row locks."""
     _check_open_for_work(task)
     if task.project.buyer_id == seller.pk:
@@ -740,9 +737,9 @@ def _take_unit(task: Task, *, seller, price: int, now: datetime) -> None:
             code="seller_limit",
         )
     project = task.project
-    after = committed(project.pk) + price
-    if after > project.budget:
-        left = max(project.budget - committed(project.pk), 0)
+    taken = committed(project.pk)
+    if taken + price > project.budget:
+        left = max(project.budget - taken, 0)
         raise Conflict(
             f"That would exceed the project's budget: {_money(left, project.currency)} of "
             f"{_money(project.budget, project.currency)} is left.",
@@ -769,7 +766,7 @@ def proposal_award(*, buyer, proposal_id: int, now: datetime | None = None) -> A
             raise Conflict(
                 f"This proposal is {proposal.get_status_display().lower()}.", code="not_pending"
             )
-        _take_unit(task, seller=proposal.seller, price=proposal.price, now=now)
+        _take_unit(task, seller=proposal.seller, price=proposal.price)
         assignment = Assignment.objects.create(
             task=task,
             seller=proposal.seller,
@@ -798,7 +795,7 @@ def task_claim(*, seller, task_id: int, now: datetime | None = None) -> Assignme
         raise Conflict("This task takes proposals, not direct claims.", code="not_claimable")
     with transaction.atomic():
         task = _lock(task.project_id, task.pk)
-        _take_unit(task, seller=seller, price=task.budget, now=now)
+        _take_unit(task, seller=seller, price=task.budget)
         assignment = Assignment.objects.create(
             task=task,
             seller=seller,
